@@ -232,7 +232,8 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, progress: bool | None
         model.fit(dataset, validation_data=valid,
                   initial_epoch=start // config.eval_every,
                   epochs=config.max_steps // config.eval_every,
-                  steps_per_epoch=config.eval_every, callbacks=[callback], verbose=0)
+                  steps_per_epoch=config.eval_every, callbacks=[callback], shuffle=False,
+                  verbose=0)
     callback.close()
     state = callback.state
 
