@@ -222,7 +222,8 @@ class FastWeightsCell(_FastWeightsBase):
     def call(self, inputs, states):
         h, a_flat = states[0], states[1]
         a = ops.reshape(a_flat, (-1, self.units, self.units))
-        slow = ops.matmul(inputs, self.input_kernel) + self.bias + ops.matmul(h, self.recurrent_kernel)
+        slow = (ops.matmul(inputs, self.input_kernel) + self.bias
+                + ops.matmul(h, self.recurrent_kernel))
         updated = self.decay * a + self.fast_lr * ops.einsum("bi,bj->bij", h, h)
         read_from = updated if self.indexing == "current" else a
         fast_read = _matrix_reader(read_from) if self.uses_fast_weights else None

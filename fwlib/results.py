@@ -13,7 +13,8 @@ RUN_COLUMNS = ("model", "hidden_units", "seed", "test_error", "valid_error", "st
 
 
 def _run_dirs(root: Path):
-    return sorted(p.parent for p in root.rglob("metrics.json") if (p.parent / "config.json").exists())
+    return sorted(p.parent for p in root.rglob("metrics.json")
+                  if (p.parent / "config.json").exists())
 
 
 def load_runs(root: str | os.PathLike) -> pd.DataFrame:
