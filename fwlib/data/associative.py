@@ -139,7 +139,9 @@ def load_splits(
     splits = _build_splits(int(num_pairs), int(seed))
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / f".{stem}.{os.getpid()}.tmp.npz"
-    np.savez(tmp, **{f"{n}_{part}": a for n, (x, y) in splits.items() for part, a in (("x", x), ("y", y))})
+    arrays = {f"{name}_{part}": array for name, (x, y) in splits.items()
+              for part, array in (("x", x), ("y", y))}
+    np.savez(tmp, **arrays)
     os.replace(tmp, path)
     meta = {"num_pairs": num_pairs, "seed": seed, "sha256": _digest(splits),
             "sizes": {n: len(splits[n][1]) for n in SPLIT_SIZES}}
