@@ -111,7 +111,8 @@ class TrainConfig:
         base = TrainConfig()
         parts = [self.model, f"R{self.hidden_units}"]
         labels = {"decay": "decay", "fast_lr": "eta", "inner_steps": "S", "num_pairs": "K",
-                  "indexing": "idx", "implementation": "impl", "num_copies": "copies"}
+                  "indexing": "idx", "implementation": "impl", "num_copies": "copies",
+                  "learning_rate": "lr", "batch_size": "batch"}
         for name, label in labels.items():
             if getattr(self, name) != getattr(base, name):
                 parts.append(f"{label}{getattr(self, name)}")
