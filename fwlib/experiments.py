@@ -11,28 +11,33 @@ from fwlib.models import MODEL_KINDS
 from fwlib.train import TrainConfig, prepare_run_dir, train
 
 
-def budget_for(budgets: Mapping[str, int], model: str, hidden_units: int) -> int:
-    """The update budget for one cell: ``"model@R"``, else ``"model"``, else ``"default"``."""
+def per_cell(name: str, values, model: str, hidden_units: int):
+    """A value set per cell: ``"model@R"``, else ``"model"``, else ``"default"``; a plain
+    number applies to every cell."""
+    if not isinstance(values, Mapping):
+        return values
     for key in (f"{model}@{hidden_units}", model, "default"):
-        if key in budgets:
-            return int(budgets[key])
-    raise ValueError(f"max_steps has no budget for {model} at R={hidden_units}: give a "
+        if key in values:
+            return values[key]
+    raise ValueError(f"{name} has no value for {model} at R={hidden_units}: give a "
                      "'default' entry or one named 'model' or 'model@R'")
 
 
-def _check_budget_keys(budgets: Mapping[str, int]) -> None:
-    for key, value in budgets.items():
-        model = key.split("@")[0]
+def _check_cell_keys(name: str, values) -> None:
+    if not isinstance(values, Mapping):
+        return
+    for key in values:
+        model = str(key).split("@")[0]
         if key != "default" and model not in MODEL_KINDS:
-            raise ValueError(f"max_steps key {key!r} must be 'default', a model kind "
+            raise ValueError(f"{name} key {key!r} must be 'default', a model kind "
                              f"({', '.join(MODEL_KINDS)}) or 'model@R'")
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"max_steps[{key!r}] must be a positive integer (got {value!r})")
 
 
 def grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Iterable[int],
-         max_steps: Mapping[str, int], **common) -> list[TrainConfig]:
-    """models × hidden_units × seeds, each with its budget; every config validated up front."""
+         max_steps: Mapping[str, int] | int, learning_rate: Mapping[str, float] | float = 1e-3,
+         **common) -> list[TrainConfig]:
+    """models × hidden_units × seeds; ``max_steps`` and ``learning_rate`` may be set per model
+    or per cell (see :func:`per_cell`). Every config is validated before anything runs."""
     models, hidden_units, seeds = list(models), list(hidden_units), list(seeds)
     for name, values in (("models", models), ("hidden_units", hidden_units), ("seeds", seeds)):
         if not values:
@@ -41,12 +46,14 @@ def grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Iterable[int
         if model not in MODEL_KINDS:
             raise ValueError(f"models must be drawn from {', '.join(MODEL_KINDS)} "
                              f"(got {model!r})")
-    _check_budget_keys(max_steps)
+    _check_cell_keys("max_steps", max_steps)
+    _check_cell_keys("learning_rate", learning_rate)
     configs = []
     for model, units, seed in itertools.product(models, hidden_units, seeds):
-        config = TrainConfig.from_dict({**common, "model": model, "hidden_units": units,
-                                        "seed": seed,
-                                        "max_steps": budget_for(max_steps, model, units)})
+        config = TrainConfig.from_dict({
+            **common, "model": model, "hidden_units": units, "seed": seed,
+            "max_steps": per_cell("max_steps", max_steps, model, units),
+            "learning_rate": per_cell("learning_rate", learning_rate, model, units)})
         configs.append(config.validate())
     names = [c.run_name() for c in configs]
     if len(set(names)) != len(names):

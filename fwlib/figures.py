@@ -31,7 +31,7 @@ def learning_curves(histories: pd.DataFrame, hidden_units: int = 50, ax=None,
     sns.lineplot(data=data, x="step", y="validation error (%)", hue="model", hue_order=order,
                  errorbar="sd", ax=ax)
     ax.set_xlabel("parameter updates")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, 100)
     ax.axhline(90, color="grey", lw=0.8, ls=":")
     ax.text(ax.get_xlim()[1], 90, " chance", va="center", fontsize=8, color="grey")
     seeds = data.groupby("model")["seed"].nunique()

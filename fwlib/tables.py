@@ -69,21 +69,21 @@ def table1(runs: pd.DataFrame) -> pd.DataFrame:
 
 def _fmt_ours(row) -> str:
     if row["ours_mean"] is None or pd.isna(row["ours_mean"]):
-        return "–"
-    if row["ours_std"] is None or pd.isna(row["ours_std"]):
-        return f"{row['ours_mean']:.2f}"
-    return f"{row['ours_mean']:.2f} ± {row['ours_std']:.2f}"
+        return "not run"
+    spread = "" if pd.isna(row["ours_std"]) else f" ± {row['ours_std']:.2f}"
+    seeds = int(row["seeds"])
+    return (f"{row['ours_mean']:.2f}{spread} ({seeds} seed{'s' if seeds > 1 else ''}, "
+            f"{row['verdict']})")
 
 
 def table1_wide(table: pd.DataFrame) -> pd.DataFrame:
-    """Table 1 laid out as in the paper: models as rows, 'paper | ours (verdict)' per R."""
+    """Table 1 laid out as in the paper, models as rows: per R, the paper's error beside ours
+    (mean ± std, seeds, verdict)."""
     out = {}
     for units in TABLE1_UNITS:
         part = table[table["R"] == units].set_index("model")
         out[f"R={units} paper"] = part["paper_error"].map(lambda v: f"{v:.2f}")
         out[f"R={units} ours"] = part.apply(_fmt_ours, axis=1)
-        out[f"R={units} verdict"] = part["verdict"]
-        out[f"R={units} seeds"] = part["seeds"]
     wide = pd.DataFrame(out)
     wide.index.name = "model"
     return wide.loc[[MODEL_LABELS[m] for m in TABLE1_MODELS]]

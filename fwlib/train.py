@@ -254,7 +254,8 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, progress: bool | None
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     _atomic_write(run_dir / "metrics.json", json.dumps(metrics, indent=2))
-    for name in {state["checkpoint"], state["checkpoint"].replace(".weights.h5", ".opt.npz")}:
+    for name in (state["checkpoint"], state["checkpoint"].replace(".weights.h5", ".opt.npz"),
+                 "state.json"):
         (run_dir / name).unlink(missing_ok=True)
     return metrics
 
