@@ -75,8 +75,11 @@ def run_all(configs: Iterable[TrainConfig], runs_root: str | os.PathLike,
     for config in configs:  # a clash with an existing run is reported before any training
         prepare_run_dir(config, root / config.run_name())
     results = []
-    for config in configs:
-        metrics = train(config, root / config.run_name(), progress=progress)
+    for position, config in enumerate(configs, 1):
+        run_dir = root / config.run_name()
+        state = "reused" if prepare_run_dir(config, run_dir) else "training"
+        print(f"[{position}/{len(configs)}] {config.run_name()}: {state}", flush=True)
+        metrics = train(config, run_dir, progress=progress)
         results.append(metrics)
         if on_finish is not None:
             on_finish(config, metrics)

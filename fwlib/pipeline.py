@@ -211,7 +211,7 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
             papermill.execute_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"), str(executed),
                                        parameters=params[name], kernel_name=KERNEL_NAME,
                                        cwd=str(REPO_ROOT), progress_bar=True,
-                                       log_output=False, stderr_file=sys.stderr)
+                                       log_output=True)
             status = "ok"
         except papermill.PapermillExecutionError as error:
             log["notebooks"][name] = {"seconds": time.perf_counter() - started,
@@ -235,6 +235,21 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
     return out
 
 
+def _show_notebook_output() -> None:
+    """Stream what the notebooks print (one line per run, say) to the console."""
+    import logging  # noqa: PLC0415
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("    %(message)s"))
+    chatter = ("Executing Cell", "Ending Cell", "Input Notebook", "Output Notebook",
+               "Executing notebook", "Working directory", "Black is not", "Executing:")
+    handler.addFilter(lambda record: not record.getMessage().lstrip().startswith(chatter))
+    logger = logging.getLogger("papermill")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="default",
@@ -247,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-root", type=Path, default=None,
                         help="folder that holds results/<profile> (default: results/)")
     args = parser.parse_args(argv)
+    _show_notebook_output()
     try:
         run(args.profile, args.only, args.start, args.results_root)
     except PipelineError as error:
