@@ -40,9 +40,10 @@ DEVIATIONS = [
      "λ = 0.95 (one secondary source; the 2016 reimplementations used 0.9), η = 0.5, S = 1."),
     ("Optimiser", "A",
      "Adam, batch 128, gradient clipping at global norm 5. The learning rate was chosen per "
-     "model on the validation split from {0.001, 0.003} at R = 50 "
-     "(`python -m fwlib.lr_search`); the paper grid-searched on the validation set but does "
-     "not give the values."),
+     "model on the validation split from {0.001, 0.003} at R = 50 with 15,000 updates "
+     "(`python -m fwlib.lr_search`, table below); the A-LSTM, added later, uses 0.003 without "
+     "a search of its own. The paper grid-searched on the validation set but does not give "
+     "the values."),
     ("Training length", "A",
      "The paper gives no number of updates. Each profile sets a budget per model and R; a run "
      "stops early when the validation error reaches 0 or has not improved for `patience` "
@@ -133,6 +134,20 @@ def deviations_markdown(runs: pd.DataFrame) -> str:
     text += ("\n\nMarks: **S** stated by a secondary source quoting the paper; **A** an "
              "assumption where the paper is silent; **project** a choice of this report.")
     return text
+
+
+def lr_selection_markdown(directory: str | os.PathLike) -> str:
+    """The learning-rate search on the validation split, if it has been run."""
+    path = Path(directory) / "summary.csv"
+    if not path.exists():
+        return "The learning-rate search has not been run (`python -m fwlib.lr_search`)."
+    summary = pd.read_csv(path)
+    summary["model"] = summary["model"].map(MODEL_LABELS)
+    summary["valid_error"] = (100 * summary["valid_error"]).round(2)
+    summary["wall_seconds"] = summary["wall_seconds"].round(0)
+    summary = summary.rename(columns={"valid_error": "best validation error (%)"})
+    return ("**Learning-rate selection** (validation split only, R = 50, seed 0):\n\n"
+            + to_markdown(summary))
 
 
 def environment_markdown(runs: pd.DataFrame, pipeline_log: dict) -> str:

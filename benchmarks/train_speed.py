@@ -1,0 +1,493 @@
+"""Training speed of the paper's models on this machine, in one run.
+
+For each configuration, in a fresh subprocess of its own:
+
+- training examples per second: real Keras training steps (the model compiled as
+  ``fwlib.train.build_compiled_model`` compiles it: Adam, XLA, ``steps_per_execution``), batch
+  128, sequences of 11 symbols (K = 4 pairs); ``model.fit`` runs timed windows of
+  ``--window-steps`` updates, the first ``--warmup`` windows (compilation included) are
+  discarded, and the median over the other windows is reported with its range;
+- peak resident memory of that process (``ru_maxrss``) and, on a GPU, the device's peak;
+- FLOPs per training example counted from the shapes (:func:`flops_per_example`) and the
+  achieved GFLOP/s, beside the rate of a plain float32 matrix multiply measured in the same run.
+
+Configurations: fast weights in the attention form and with the explicit matrix A, the
+attention form without XLA, RNN+LN, IRNN, LSTM and A-LSTM, at each R of ``--units``; and the
+attention form fed by the training input pipeline (``tf.data`` gathering batches from the
+training arrays, as ``fwlib.train`` does) instead of one resident batch. ``--time-to-accuracy``
+also trains fast weights R = 50 with ``fwlib.train.train`` until 1 % validation error.
+
+Writes ``train_speed.csv``, ``train_speed.md`` and ``train_speed.json`` (environment, matrix
+multiply rate, ratios, time to accuracy) under ``--out`` and prints the Markdown table.
+
+    python benchmarks/train_speed.py                 # the full measurement
+    python benchmarks/train_speed.py --quick         # R = 20, a few short windows: a check
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BATCH_SIZE = 128
+NUM_PAIRS = 4
+SEQ_LEN = 2 * NUM_PAIRS + 3
+MATMUL_SIZE = 512
+PIPELINE_UNITS = 50  # R of the input-pipeline comparison (the first --units when 50 is absent)
+TARGET_ERROR = 0.01
+
+# name -> (model kind, implementation, XLA, input, label)
+CONFIGURATIONS = {
+    "fast_weights": ("fast_weights", "attention", True, "resident", "fast weights (attention)"),
+    "fast_weights_matrix": ("fast_weights", "matrix", True, "resident",
+                            "fast weights (matrix A)"),
+    "fast_weights_no_xla": ("fast_weights", "attention", False, "resident",
+                            "fast weights (attention, no XLA)"),
+    "fast_weights_pipeline": ("fast_weights", "attention", True, "pipeline",
+                              "fast weights (attention, tf.data pipeline)"),
+    "rnn_ln": ("rnn_ln", "attention", True, "resident", "RNN+LN"),
+    "irnn": ("irnn", "attention", True, "resident", "IRNN"),
+    "lstm": ("lstm", "attention", True, "resident", "LSTM"),
+    "alstm": ("alstm", "attention", True, "resident", "A-LSTM"),
+}
+FULL = {"units": [20, 50, 100], "windows": 7, "warmup": 2, "window_steps": 200}
+QUICK = {"units": [20], "windows": 3, "warmup": 1, "window_steps": 50}
+CSV_COLUMNS = (
+    "name", "label", "model", "implementation", "xla", "input", "hidden_units", "batch_size",
+    "seq_len", "status", "examples_per_s", "examples_per_s_min", "examples_per_s_max",
+    "windows", "warmup_windows", "window_steps", "steps_per_execution", "first_window_s",
+    "params", "train_flops_per_example", "achieved_gflops", "matmul_fraction", "peak_rss_mib",
+    "rss_after_import_mib", "device_peak_mib", "note",
+)
+
+
+def flops_per_example(kind: str, hidden_units: int, implementation: str = "attention",
+                      seq_len: int = SEQ_LEN, embedding_dim: int = 100,
+                      decoder_units: int = 100, vocab: int = 37, *, inner_steps: int = 1,
+                      num_copies: int = 4, training: bool = True) -> int:
+    """FLOPs of one example through the classifier ``fwlib.models.build_model(kind, R)``.
+
+    Counting rule: every multiply-add of a matrix product, einsum or accumulated product is
+    2 FLOPs, counted as the layer executes it; biases, activations, layer norm, gate products,
+    scalings by λ or η, the loss and the optimizer update are not counted. The embedding is a
+    lookup (0). A training step costs 3 × the forward pass (forward, and two products of the
+    same size per product in the backward pass); ``training=False`` gives the forward pass.
+
+    With T = ``seq_len``, D = ``embedding_dim``, R = ``hidden_units``, S = ``inner_steps``,
+    multiply-adds per example:
+
+    - IRNN, RNN+LN: T·R·(D + R) (input and recurrent products, every step);
+    - LSTM: 4·T·R·(D + R);
+    - fast weights: T·R·(D + R), plus the fast-weight reads: attention form, a read at step t
+      with m = t stored states costs 2·m·R (scores hᵀv, then Σ score·h), S reads per step,
+      S·R·T·(T + 1) in all; matrix form, the update A ← λA + η h hᵀ costs R² and each read
+      A·v costs R², T·R²·(1 + S) in all;
+    - A-LSTM (N = R/2 complex units, 9N = 4.5 R pre-activations): T·D·9N for the input
+      product, (T − 1)·R·9N for the recurrent one (skipped at the first step, where h = 0),
+      and 8·N_copies·N per step for the holographic memory (one complex multiply-add, 4 real
+      ones, per copy and unit to write, and again to read);
+    - decoder and logits: R·decoder_units + decoder_units·vocab.
+    """
+    if kind not in ("fast_weights", "irnn", "lstm", "rnn_ln", "alstm"):
+        raise ValueError("kind must be one of fast_weights, irnn, lstm, rnn_ln, alstm "
+                         f"(got {kind!r})")
+    if implementation not in ("attention", "matrix"):
+        raise ValueError("implementation must be one of attention, matrix "
+                         f"(got {implementation!r})")
+    t, d, r = seq_len, embedding_dim, hidden_units
+    if kind in ("irnn", "rnn_ln"):
+        core = t * r * (d + r)
+    elif kind == "lstm":
+        core = 4 * t * r * (d + r)
+    elif kind == "fast_weights" and implementation == "attention":
+        core = t * r * (d + r) + inner_steps * r * t * (t + 1)
+    elif kind == "fast_weights":
+        core = t * r * (d + r) + t * r * r * (1 + inner_steps)
+    else:
+        n = r // 2
+        core = t * d * 9 * n + (t - 1) * r * 9 * n + t * 8 * num_copies * n
+    forward = 2 * (core + r * decoder_units + decoder_units * vocab)
+    return 3 * forward if training else forward
+
+
+# ---------------------------------------------------------------- measurements (subprocess)
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def device_peak_mib() -> float | None:
+    """Peak memory TensorFlow allocated on the first GPU, in MiB; None without a GPU."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    if not tf.config.list_physical_devices("GPU"):
+        return None
+    return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+
+
+def _window_timer():
+    import keras  # noqa: PLC0415
+
+    class WindowTimer(keras.callbacks.Callback):
+        """Seconds of each epoch (one timed window); Keras has synced the logs by epoch end."""
+
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            float(logs["loss"])  # the window ends when its last update has finished
+            self.seconds.append(time.perf_counter() - self.started)
+
+    return WindowTimer()
+
+
+def training_dataset(input_kind: str, total_steps: int):
+    """Batches of (tokens, answer): one resident batch repeated, or the training pipeline of
+    ``fwlib.train.train`` (a batch-order array gathered from the training split)."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    from fwlib.data import associative  # noqa: PLC0415
+    from fwlib.train import batch_order  # noqa: PLC0415
+
+    if input_kind == "resident":
+        x, y = associative.generate(BATCH_SIZE, NUM_PAIRS, seed=0)
+        return tf.data.Dataset.from_tensors((x, y)).repeat()
+    x_train, y_train = associative.load_splits(NUM_PAIRS, 0)["train"]
+    order = batch_order(len(y_train), BATCH_SIZE, total_steps, seed=0)
+    x_const, y_const = tf.constant(x_train), tf.constant(y_train)
+    return (tf.data.Dataset.from_tensor_slices(order)
+            .map(lambda idx: (tf.gather(x_const, idx), tf.gather(y_const, idx)))
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def measure_training(spec: dict) -> dict:
+    """Examples/s of real training steps for one configuration, and this process's memory."""
+    import keras  # noqa: PLC0415
+
+    from fwlib.train import TrainConfig, build_compiled_model  # noqa: PLC0415
+
+    rss_after_import = peak_rss_mib()
+    kind, implementation, xla, input_kind, _ = CONFIGURATIONS[spec["name"]]
+    windows, warmup, window_steps = spec["windows"], spec["warmup"], spec["window_steps"]
+    total = windows + warmup
+    config = TrainConfig(model=kind, hidden_units=spec["units"], implementation=implementation,
+                         num_pairs=NUM_PAIRS, batch_size=BATCH_SIZE, eval_every=window_steps,
+                         max_steps=total * window_steps).validate()
+    keras.utils.set_random_seed(0)
+    model = build_compiled_model(config)
+    if not xla:
+        model.jit_compile = False
+    timer = _window_timer()
+    model.fit(training_dataset(input_kind, total * window_steps), epochs=total,
+              steps_per_epoch=window_steps, callbacks=[timer], shuffle=False, verbose=0)
+    rates = [window_steps * BATCH_SIZE / s for s in timer.seconds[warmup:]]
+    return {
+        "examples_per_s": statistics.median(rates), "examples_per_s_min": min(rates),
+        "examples_per_s_max": max(rates), "first_window_s": timer.seconds[0],
+        "xla": bool(model.jit_compile), "steps_per_execution": int(model.steps_per_execution),
+        "params": int(model.count_params()), "peak_rss_mib": peak_rss_mib(),
+        "rss_after_import_mib": rss_after_import,
+        "device_peak_mib": device_peak_mib(),
+    }
+
+
+def measure_matmul(spec: dict) -> dict:
+    """GFLOP/s of a float32 ``size``×``size`` matrix multiply under XLA (median of 5 trials),
+    and the environment (code version, device, packages)."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    from fwlib.provenance import environment  # noqa: PLC0415
+
+    size, chain = spec["size"], 16
+    a = tf.random.normal((size, size), seed=0) / size**0.5
+    b = tf.random.normal((size, size), seed=1)
+
+    @tf.function(jit_compile=True)
+    def chained(a, b):
+        for _ in range(chain):  # dependent products, so that one call is long enough to time
+            b = tf.matmul(a, b)
+        return b
+
+    def timed(calls: int) -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            out = chained(a, b)
+        out.numpy()
+        return time.perf_counter() - start
+
+    timed(2)
+    calls = 1
+    while timed(calls) < 0.2:
+        calls *= 2
+    rates = [2 * size**3 * chain * calls / timed(calls) / 1e9 for _ in range(5)]
+    return {"matmul_size": size, "matmul_gflops": statistics.median(rates),
+            "environment": environment()}
+
+
+def time_to_accuracy(config) -> dict:
+    """Train ``config`` with ``fwlib.train.train`` in a temporary folder; the wall-clock
+    (``history.csv``'s ``wall_seconds``: training and evaluations) and updates until the
+    validation error first reaches ``config.target_error``."""
+    from fwlib.train import train  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / config.run_name()
+        start = time.perf_counter()
+        metrics = train(config, run_dir, progress=False)
+        total_s = time.perf_counter() - start
+        with open(run_dir / "history.csv", newline="") as f:
+            history = list(csv.DictReader(f))
+    reached = [row for row in history if float(row["valid_error"]) <= config.target_error]
+    return {
+        "model": config.model, "hidden_units": config.hidden_units,
+        "target_error": config.target_error, "reached": bool(reached),
+        "steps_to_target": int(reached[0]["step"]) if reached else None,
+        "wall_s_to_target": float(reached[0]["wall_seconds"]) if reached else None,
+        "best_valid_error": metrics["valid_error"], "test_error": metrics["test_error"],
+        "steps": metrics["steps"], "stopped": metrics["stopped"], "total_wall_s": total_s,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def measure_time_to_accuracy(spec: dict) -> dict:
+    from fwlib.train import TrainConfig  # noqa: PLC0415
+
+    # The learning rate of the default profile, chosen on the validation split.
+    return time_to_accuracy(TrainConfig(model="fast_weights", hidden_units=50,
+                                        learning_rate=3e-3, target_error=TARGET_ERROR,
+                                        eval_every=500, max_steps=40_000))
+
+
+WORKERS = {"train": measure_training, "matmul": measure_matmul,
+           "time_to_accuracy": measure_time_to_accuracy}
+
+
+def run_worker(spec: dict) -> dict:
+    """Run one measurement in a fresh Python process; its result, or {"error": ...}."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker",
+                           json.dumps(spec)], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True)
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    lines = (done.stderr or done.stdout).strip().splitlines()
+    return {"error": lines[-1] if lines else f"exit status {done.returncode}"}
+
+
+# ---------------------------------------------------------------- the report
+
+def plan(models: list[str], units: list[int]) -> list[tuple[str, int]]:
+    """(configuration, R) pairs in table order; the pipeline one at one R only."""
+    pipeline_units = PIPELINE_UNITS if PIPELINE_UNITS in units else units[0]
+    return [(name, r) for name in models for r in units
+            if name != "fast_weights_pipeline" or r == pipeline_units]
+
+
+def make_row(name: str, units: int, result: dict, settings: dict, matmul_gflops: float) -> dict:
+    """One CSV row from a measurement (or a skip/failure note)."""
+    kind, implementation, xla, input_kind, label = CONFIGURATIONS[name]
+    flops = flops_per_example(kind, units, implementation)
+    row = {c: "" for c in CSV_COLUMNS}
+    row.update(name=name, label=label, model=kind, implementation=implementation, xla=xla,
+               input=input_kind, hidden_units=units, batch_size=BATCH_SIZE, seq_len=SEQ_LEN,
+               windows=settings["windows"], warmup_windows=settings["warmup"],
+               window_steps=settings["window_steps"], train_flops_per_example=flops)
+    if "skipped" in result or "error" in result:
+        status = "skipped" if "skipped" in result else "failed"
+        row.update(status=status, note=result.get("skipped") or result["error"])
+        return row
+    row.update({k: v for k, v in result.items() if k in row and v is not None}, status="ok")
+    row["achieved_gflops"] = flops * result["examples_per_s"] / 1e9
+    row["matmul_fraction"] = row["achieved_gflops"] / matmul_gflops
+    if result["xla"] != xla:
+        row["note"] = "Keras turned XLA off for this model"
+    return row
+
+
+def ratios(rows: list[dict]) -> dict[str, float]:
+    """The comparisons under the table, for every R where both sides were measured."""
+    rate = {(r["name"], r["hidden_units"]): r["examples_per_s"] for r in rows
+            if r["status"] == "ok"}
+    units = sorted({r["hidden_units"] for r in rows})
+    pairs = [("fast_weights", "fast_weights_matrix", "attention / matrix A"),
+             ("fast_weights", "lstm", "fast weights (attention) / LSTM"),
+             ("fast_weights", "fast_weights_no_xla", "XLA / no XLA (fast weights, attention)"),
+             ("fast_weights_pipeline", "fast_weights",
+              "tf.data pipeline / resident batch (fast weights, attention)")]
+    return {f"{text}, R = {r}": rate[(a, r)] / rate[(b, r)]
+            for a, b, text in pairs for r in units if (a, r) in rate and (b, r) in rate}
+
+
+def _fmt(value, digits: int = 0) -> str:
+    if value in ("", None):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def markdown(rows: list[dict], info: dict) -> str:
+    """The table, the machine's matrix-multiply rate, the ratios and time to accuracy."""
+    lines = [
+        f"Training speed, batch {BATCH_SIZE}, sequence length {SEQ_LEN}; median examples/s "
+        f"over {info['settings']['windows']} windows of {info['settings']['window_steps']} "
+        f"updates after {info['settings']['warmup']} warm-up window(s)"
+        + (" (quick check, not a measurement)" if info["quick"] else "") + ".",
+        f"Device: {info['environment']['device']}; code {info['environment']['code_version']}.",
+        f"Matrix multiply ({MATMUL_SIZE}×{MATMUL_SIZE} float32, XLA): "
+        f"{info['matmul_gflops']:,.1f} GFLOP/s.",
+        "",
+        "| configuration | R | examples/s | min – max | MFLOP/example | GFLOP/s | % of matmul "
+        "| peak RSS MiB | params |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if r["status"] != "ok":
+            lines.append(f"| {r['label']} | {r['hidden_units']} | {r['status']}: {r['note']} "
+                         "| | | | | | |")
+            continue
+        lines.append(
+            f"| {r['label']} | {r['hidden_units']} | {_fmt(r['examples_per_s'])} "
+            f"| {_fmt(r['examples_per_s_min'])} – {_fmt(r['examples_per_s_max'])} "
+            f"| {r['train_flops_per_example'] / 1e6:.3f} | {_fmt(r['achieved_gflops'], 2)} "
+            f"| {100 * r['matmul_fraction']:.1f} | {_fmt(r['peak_rss_mib'])} "
+            f"| {r['params']:,} |")
+    lines += ["", "MFLOP/example: one training step (3 × forward), counted from the shapes "
+              "(`flops_per_example`). Peak RSS: the whole process, TensorFlow included "
+              f"(about {_fmt(info['rss_after_import_mib'])} MiB after import).", ""]
+    lines += [f"- {text}: {value:.2f}" for text, value in info["ratios"].items()]
+    tta = info.get("time_to_accuracy")
+    if tta and "error" in tta:
+        lines += ["", f"Time to accuracy: failed ({tta['error']})."]
+    elif tta and tta["reached"]:
+        lines += ["", f"Time to ≤ {tta['target_error']:.0%} validation error, fast weights "
+                  f"R = {tta['hidden_units']}: {tta['wall_s_to_target']:,.0f} s "
+                  f"({tta['steps_to_target']:,} updates; training and evaluations)."]
+    elif tta:
+        lines += ["", f"Time to accuracy: {tta['target_error']:.0%} validation error not "
+                  f"reached in {tta['steps']:,} updates (best {tta['best_valid_error']:.2%}, "
+                  f"stopped: {tta['stopped']})."]
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# ---------------------------------------------------------------- command line
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text!r})")
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Options, checked before any work; defaults come from FULL or, with --quick, QUICK."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a quick check: R = {QUICK['units']}, {QUICK['windows']} windows "
+                             f"of {QUICK['window_steps']} updates")
+    parser.add_argument("--units", type=_positive_int, nargs="+",
+                        help=f"hidden units R (default {FULL['units']})")
+    parser.add_argument("--models", nargs="+", choices=list(CONFIGURATIONS),
+                        default=list(CONFIGURATIONS), metavar="NAME",
+                        help=f"configurations, from: {', '.join(CONFIGURATIONS)} (default all)")
+    parser.add_argument("--windows", type=_positive_int,
+                        help=f"timed windows per configuration (default {FULL['windows']})")
+    parser.add_argument("--warmup", type=_positive_int,
+                        help=f"discarded windows, compilation included (default {FULL['warmup']})")
+    parser.add_argument("--window-steps", type=_positive_int,
+                        help=f"updates per window (default {FULL['window_steps']}); a multiple "
+                             "of 50 keeps steps_per_execution = 50, as in training")
+    parser.add_argument("--time-to-accuracy", action=argparse.BooleanOptionalAction,
+                        help="also train fast weights R = 50 to 1 %% validation error "
+                             "(default: on, off with --quick)")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "benchmarks",
+                        help="output folder (default results/benchmarks)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker is None:
+        if "alstm" in args.models and any(r % 2 for r in args.units or FULL["units"]):
+            parser.error("argument --units: A-LSTM needs even R (or leave alstm out of --models)")
+        if args.out.exists() and not args.out.is_dir():
+            parser.error(f"argument --out: {args.out} exists and is not a folder")
+    defaults = QUICK if args.quick else FULL
+    for name in ("units", "windows", "warmup", "window_steps"):
+        if getattr(args, name) is None:
+            setattr(args, name, defaults[name])
+    if args.time_to_accuracy is None:
+        args.time_to_accuracy = not args.quick
+    args.models = list(dict.fromkeys(args.models))
+    args.units = list(dict.fromkeys(args.units))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.worker is not None:
+        spec = json.loads(args.worker)
+        print("RESULT " + json.dumps(WORKERS[spec["task"]](spec)), flush=True)
+        return 0
+
+    settings = {"windows": args.windows, "warmup": args.warmup,
+                "window_steps": args.window_steps}
+    log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    log(f"matrix multiply {MATMUL_SIZE}×{MATMUL_SIZE} ...")
+    matmul = run_worker({"task": "matmul", "size": MATMUL_SIZE})
+    if "error" in matmul:
+        raise SystemExit(f"the matrix-multiply measurement failed: {matmul['error']}")
+    alstm_missing = importlib.util.find_spec("fwlib.alstm") is None
+    rows = []
+    for name, units in plan(args.models, args.units):
+        log(f"{name} R={units} ...")
+        if name == "alstm" and alstm_missing:
+            result = {"skipped": "fwlib/alstm.py is not there"}
+        else:
+            result = run_worker({"task": "train", "name": name, "units": units, **settings})
+        rows.append(make_row(name, units, result, settings, matmul["matmul_gflops"]))
+    tta = None
+    if args.time_to_accuracy:
+        log(f"time to {TARGET_ERROR:.0%} validation error, fast weights R=50 ...")
+        tta = run_worker({"task": "time_to_accuracy"})
+
+    ok = [r for r in rows if r["status"] == "ok"]
+    info = {"quick": args.quick, "settings": settings, "batch_size": BATCH_SIZE,
+            "seq_len": SEQ_LEN, "matmul_size": MATMUL_SIZE,
+            "matmul_gflops": matmul["matmul_gflops"], "environment": matmul["environment"],
+            "rss_after_import_mib": min((r["rss_after_import_mib"] for r in ok), default=""),
+            "ratios": ratios(rows), "time_to_accuracy": tta,
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    table = markdown(rows, info)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_csv(args.out / "train_speed.csv", rows)
+    (args.out / "train_speed.md").write_text(table)
+    (args.out / "train_speed.json").write_text(json.dumps(info, indent=2) + "\n")
+    print(table)
+    return 0 if len(ok) == len([r for r in rows if r["status"] != "skipped"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
