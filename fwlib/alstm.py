@@ -60,17 +60,18 @@ def _check_params(units, num_copies, permutation_seed) -> None:
                          f"(got {permutation_seed!r})")
 
 
-def _bound(real, imag):
-    """bound(z)_k = z_k / max(1, |z_k|): complex numbers with modulus above 1 are scaled back
-    to the unit circle. max(1, |z|) is computed as √max(1, |z|²), which equals it and keeps
-    the gradient finite at z = 0."""
-    scale = ops.sqrt(ops.maximum(1.0, ops.square(real) + ops.square(imag)))
-    return real / scale, imag / scale
+def _bound(z):
+    """bound(z)_k = z_k / max(1, |z_k|) for complex z held as [..., 2, N] (real, imaginary):
+    numbers with modulus above 1 are scaled back to the unit circle. max(1, |z|) is computed
+    as √max(1, |z|²), which equals it and keeps the gradient finite at z = 0."""
+    return z / ops.sqrt(ops.maximum(1.0, ops.sum(ops.square(z), axis=-2, keepdims=True)))
 
 
-def _complex_mul(a_real, a_imag, b_real, b_imag):
-    """(a ⊛ b), elementwise complex product of real and imaginary parts."""
-    return a_real * b_real - a_imag * b_imag, a_real * b_imag + a_imag * b_real
+def _complex_mul(a, b):
+    """a ⊛ b, the elementwise complex product, for [..., 2, N] (real, imaginary) operands."""
+    a_real, a_imag, b_real, b_imag = a[..., 0, :], a[..., 1, :], b[..., 0, :], b[..., 1, :]
+    return ops.stack([a_real * b_real - a_imag * b_imag, a_real * b_imag + a_imag * b_real],
+                     axis=-2)
 
 
 @keras.saving.register_keras_serializable(package="fwlib")
@@ -91,6 +92,8 @@ class AssociativeLSTM(keras.layers.Layer):
     bound(z)_k = z_k / max(1, |z_k|); ⊛ is the elementwise complex product; a real gate
     multiplies the real and the imaginary part of its complex unit alike. h_t is the real part
     followed by the imaginary part: ``units`` = 2N real values. N_copies = ``num_copies``.
+    The read uses r_{o,s} as it is, with no conjugate: to read what was stored under r_i the
+    network learns r_o ≈ r_i⁻¹ (= conj(r_i) on the unit circle). W_hu is kept, as written.
 
     P_s are fixed (not trained) permutations of the N complex positions, the same for real
     and imaginary parts: P_1 is the identity and the others are drawn from
@@ -136,41 +139,44 @@ class AssociativeLSTM(keras.layers.Layer):
             return (input_shape[0], input_shape[1], self.units)
         return (input_shape[0], self.units)
 
+    def _column_index(self) -> np.ndarray:
+        """Columns of the pre-activations with the keys already permuted for every copy.
+
+        bound acts on each complex number alone, so P_s bound(r̂) = bound(P_s r̂), and P_s r̂ is
+        r̂ computed from the permuted columns of W and b. Gathering the columns once per call
+        gives all N_copies permuted keys from one matmul per step, with no gather in the loop.
+        The result: [ĝ_f, ĝ_i, ĝ_o], then for s = 1 .. N_copies [Re, Im of P_s r̂_i, P_s r̂_o],
+        then [Re û, Im û]: 3N + 4N·N_copies + 2N columns.
+        """
+        n = self.num_complex
+        keys = np.concatenate([self.permutations + (3 + k) * n for k in range(4)], axis=1)
+        return np.concatenate([np.arange(3 * n), keys.reshape(-1), np.arange(7 * n, 9 * n)])
+
     def call(self, inputs):
         steps = inputs.shape[1]
         if steps is None:
             raise ValueError("AssociativeLSTM needs a static sequence length (got None)")
-        n = self.num_complex
-        # Both keys are permuted in one gather: columns [Re r_i, Im r_i, Re r_o, Im r_o].
-        key_index = np.concatenate([self.permutations + k * n for k in range(4)], axis=1)
-        projected = ops.einsum("btd,dk->btk", inputs, self.kernel) + self.bias
-        h = cells_real = cells_imag = None
+        n, copies = self.num_complex, self.num_copies
+        columns = self._column_index()
+        kernel = ops.take(self.kernel, columns, axis=1)
+        recurrent_kernel = ops.take(self.recurrent_kernel, columns, axis=1)
+        projected = ops.einsum("btd,dk->btk", inputs, kernel) + ops.take(self.bias, columns)
+        keys_end = 3 * n + 4 * n * copies
+        # Complex vectors are [..., 2, N]: real part, imaginary part.
+        h = cells = None
         outputs = []
         for t in range(steps):
             z = projected[:, t, :]
             if h is not None:
-                z = z + ops.matmul(h, self.recurrent_kernel)
-            gates = ops.sigmoid(z[:, :3 * n])
-            forget_gate, input_gate = gates[:, :n], gates[:, n:2 * n]
-            output_gate = gates[:, 2 * n:]
-            ri_real, ri_imag = _bound(z[:, 3 * n:4 * n], z[:, 4 * n:5 * n])
-            ro_real, ro_imag = _bound(z[:, 5 * n:6 * n], z[:, 6 * n:7 * n])
-            u_real, u_imag = _bound(z[:, 7 * n:8 * n], z[:, 8 * n:])
-            keys = ops.take(ops.concatenate([ri_real, ri_imag, ro_real, ro_imag], axis=-1),
-                            key_index, axis=-1)  # [B, S, 4N]
-            # r_{i,s} ⊛ (g_i ⊙ u), for every copy s
-            new_real, new_imag = _complex_mul(keys[..., :n], keys[..., n:2 * n],
-                                              (input_gate * u_real)[:, None, :],
-                                              (input_gate * u_imag)[:, None, :])
-            if cells_real is None:
-                cells_real, cells_imag = new_real, new_imag
-            else:
-                cells_real = forget_gate[:, None, :] * cells_real + new_real
-                cells_imag = forget_gate[:, None, :] * cells_imag + new_imag
-            read_real, read_imag = _complex_mul(keys[..., 2 * n:3 * n], keys[..., 3 * n:],
-                                                cells_real, cells_imag)
-            h_real, h_imag = _bound(ops.mean(read_real, axis=1), ops.mean(read_imag, axis=1))
-            h = ops.concatenate([output_gate * h_real, output_gate * h_imag], axis=-1)
+                z = z + ops.matmul(h, recurrent_kernel)
+            gates = ops.sigmoid(ops.reshape(z[:, :3 * n], (-1, 3, 1, n)))  # g_f, g_i, g_o
+            keys = _bound(ops.reshape(z[:, 3 * n:keys_end], (-1, copies, 2, 2, n)))
+            input_keys, output_keys = keys[:, :, 0], keys[:, :, 1]  # r_{i,s}, r_{o,s}
+            u = _bound(ops.reshape(z[:, keys_end:], (-1, 1, 2, n)))
+            written = _complex_mul(input_keys, gates[:, None, 1] * u)  # [B, S, 2, N]
+            cells = written if cells is None else gates[:, None, 0] * cells + written
+            read = _bound(ops.mean(_complex_mul(output_keys, cells), axis=1))  # [B, 2, N]
+            h = ops.reshape(gates[:, 2] * read, (-1, 2 * n))  # real part, then imaginary part
             outputs.append(h)
         return ops.stack(outputs, axis=1) if self.return_sequences else h
 
