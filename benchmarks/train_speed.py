@@ -30,6 +30,7 @@ import argparse
 import csv
 import importlib.util
 import json
+import math
 import os
 import resource
 import statistics
@@ -157,23 +158,21 @@ def _window_timer():
     return WindowTimer()
 
 
-def training_dataset(input_kind: str, total_steps: int):
+def input_batches(input_kind: str, total_steps: int):
     """Batches of (tokens, answer): one resident batch repeated, or the training pipeline of
     ``fwlib.train.train`` (a batch-order array gathered from the training split)."""
     import tensorflow as tf  # noqa: PLC0415
 
     from fwlib.data import associative  # noqa: PLC0415
-    from fwlib.train import batch_order  # noqa: PLC0415
+    from fwlib.train import TrainConfig, batch_order, training_dataset  # noqa: PLC0415
 
     if input_kind == "resident":
         x, y = associative.generate(BATCH_SIZE, NUM_PAIRS, seed=0)
         return tf.data.Dataset.from_tensors((x, y)).repeat()
     x_train, y_train = associative.load_splits(NUM_PAIRS, 0)["train"]
     order = batch_order(len(y_train), BATCH_SIZE, total_steps, seed=0)
-    x_const, y_const = tf.constant(x_train), tf.constant(y_train)
-    return (tf.data.Dataset.from_tensor_slices(order)
-            .map(lambda idx: (tf.gather(x_const, idx), tf.gather(y_const, idx)))
-            .prefetch(tf.data.AUTOTUNE))
+    block = math.gcd(TrainConfig().steps_per_execution, total_steps)
+    return training_dataset(x_train, y_train, order, block=block)
 
 
 def measure_training(spec: dict) -> dict:
@@ -194,7 +193,7 @@ def measure_training(spec: dict) -> dict:
     if not xla:
         model.jit_compile = False
     timer = _window_timer()
-    model.fit(training_dataset(input_kind, total * window_steps), epochs=total,
+    model.fit(input_batches(input_kind, total * window_steps), epochs=total,
               steps_per_epoch=window_steps, callbacks=[timer], shuffle=False, verbose=0)
     rates = [window_steps * BATCH_SIZE / s for s in timer.seconds[warmup:]]
     return {
