@@ -112,11 +112,21 @@ def validate(name: str, params: dict) -> None:
         seed = params.get("data_seed", 0)
         if not isinstance(seed, int) or seed < 0:
             raise ValueError(f"data_seed must be a non-negative integer (got {seed!r})")
-    if name.startswith("02_"):
+    if name.startswith(("02_", "03_")):
         import papermill  # noqa: PLC0415
 
         declared = papermill.inspect_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"))
         values = {k: _default(v) for k, v in declared.items()} | params
+    if name.startswith("03_"):
+        from fwlib.ablations import plan  # noqa: PLC0415
+
+        plan(values["studies"], values["hidden_units"], values["seeds"], values["max_steps"],
+             base={"learning_rate": values["learning_rate"],
+                   "eval_every": values["eval_every"], "patience": values["patience"]},
+             decays=values["decays"], fast_lrs=values["fast_lrs"],
+             inner_steps=values["inner_steps"], capacity_pairs=values["capacity_pairs"],
+             capacity_models=values["capacity_models"])
+    if name.startswith("02_"):
         grid(models=values["models"], hidden_units=values["hidden_units"],
              seeds=values["seeds"], max_steps=values["max_steps"],
              learning_rate=values["learning_rate"], eval_every=values["eval_every"],

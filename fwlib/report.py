@@ -136,6 +136,24 @@ def deviations_markdown(runs: pd.DataFrame) -> str:
     return text
 
 
+def ablations_markdown(out_dir: str | os.PathLike) -> str:
+    """The three claims with their verdicts, then every study's mean test error."""
+    tables_dir = Path(out_dir) / "tables"
+    claims = pd.read_csv(tables_dir / "ablation_claims.csv")
+    summary = pd.read_csv(tables_dir / "ablations.csv")
+    runs = pd.read_csv(tables_dir / "ablation_runs.csv")
+    steps = runs["steps"].dropna()
+    budget = (f"{int(steps.max()):,} updates at most per run" if len(steps) else "no runs")
+    text = [f"Studies run: {', '.join(dict.fromkeys(summary['study']))}; R = "
+            f"{', '.join(map(str, sorted(summary['R'].unique())))}; "
+            f"{runs['seed'].nunique()} seed(s); {budget}; "
+            f"{runs.drop_duplicates('run')['wall_seconds'].sum() / 60:.1f} min of training.",
+            "", to_markdown(claims), "",
+            "Test error (%) per study and value, mean ± std over seeds:", "",
+            to_markdown(summary.round(2))]
+    return "\n".join(text)
+
+
 def lr_selection_markdown(directory: str | os.PathLike) -> str:
     """The learning-rate search on the validation split, if it has been run."""
     path = Path(directory) / "summary.csv"
