@@ -103,6 +103,14 @@ def test_smoke_profile_end_to_end(smoke):
         assert (smoke / path).exists(), path
     report = (smoke / "report.html").read_text()
     assert "Deviations and assumptions" in report and "data:image/png;base64" in report
+    assert "layer norm is crucial" in report
+
+    claims = pd.read_csv(smoke / "tables" / "ablation_claims.csv")
+    assert len(claims) == 3 and set(claims["verdict"]) <= {"confirmed", "refuted"}
+    ablation_runs = pd.read_csv(smoke / "tables" / "ablation_runs.csv")
+    assert set(ablation_runs["run"]) == {"fast_weights_R20_seed0", "fast_weights_R20_noLN_seed0",
+                                         "rnn_ln_R20_seed0"}
+    assert ablation_runs["steps"].eq(200).all()
     assert "Table 1" in report and "In&nbsp;[" not in report  # code hidden
 
     table = pd.read_csv(smoke / "tables" / "table1.csv")
