@@ -157,7 +157,12 @@ def render(executed: Path, target: Path, hide_code: bool) -> None:
 
     exporter = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=hide_code,
                             exclude_output_prompt=hide_code)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    book = nbformat.read(executed, as_version=4)
+    if hide_code:  # a reader's report: no library chatter on stderr
+        for cell in book.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
+    body, _ = exporter.from_notebook_node(book)
     target.write_text(body)
 
 
@@ -180,6 +185,13 @@ def write_index(out: Path, profile_name: str, profile: dict, log: dict) -> None:
             f"<p>Started {log['started']}, {log['total_seconds']:.0f} s in all.</p>"
             f"</body></html>")
     (out / "index.html").write_text(page)
+
+
+def _execution(log: dict, names: list[str]) -> dict:
+    """One pipeline execution, for the record kept across executions."""
+    return {"started": log["started"], "notebooks": names, "seconds": log["last_run_seconds"],
+            "notebook_seconds": {n: log["notebooks"][n]["seconds"] for n in names},
+            "code_version": log["environment"]["code_version"]}
 
 
 def run(profile_name: str, only: list[str] | None = None, start: str | None = None,
@@ -209,6 +221,8 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     log_path = out / "pipeline.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
+    if "last_run_seconds" in log and "executions" not in log:  # a log from before executions
+        log["executions"] = [_execution(log, list(log["notebooks"]))]
     log.update(profile=profile_name, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                environment=environment())
     log.setdefault("notebooks", {})
@@ -236,6 +250,7 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
         print(f"    done in {log['notebooks'][name]['seconds']:.0f} s", flush=True)
     log["last_run_seconds"] = time.perf_counter() - began
     log["total_seconds"] = sum(v["seconds"] for v in log["notebooks"].values())
+    log.setdefault("executions", []).append(_execution(log, names))
     log_path.write_text(json.dumps(log, indent=2))
     report = out / "notebooks" / f"{REPORT_NOTEBOOK}.ipynb"
     if report.exists():

@@ -115,12 +115,14 @@ def summary_markdown(table: pd.DataFrame, runs: pd.DataFrame) -> str:
 
 def cell_details_markdown(table: pd.DataFrame) -> str:
     """Steps and wall-clock per cell."""
-    detail = table[["model", "R", "seeds", "steps_mean", "minutes_mean", "paper_error",
-                    "ours_mean", "ours_std", "verdict"]].copy()
+    detail = table[["model", "R", "seeds", "steps_mean", "minutes_mean", "stopped",
+                    "paper_error", "ours_mean", "ours_std", "verdict"]].copy()
     detail = detail.rename(columns={"steps_mean": "updates (mean)", "minutes_mean":
                                     "minutes (mean)", "paper_error": "paper %",
                                     "ours_mean": "ours %", "ours_std": "std"})
-    return to_markdown(detail.round(2))
+    return (to_markdown(detail.round(2)) + "\n\n*stopped*: why each run ended: `budget` (its "
+            "update budget ran out: more updates might have helped), `patience` (no better "
+            "validation error for `patience` updates) or `target` (validation error 0).")
 
 
 def deviations_markdown(runs: pd.DataFrame) -> str:
@@ -179,8 +181,16 @@ def environment_markdown(runs: pd.DataFrame, pipeline_log: dict) -> str:
                      f"min; mean examples per second: {runs['examples_per_second'].mean():,.0f}")
     notebooks = pipeline_log.get("notebooks", {})
     if notebooks:
-        lines.append("\nWall-clock per notebook in this pipeline run (s):\n")
+        lines.append("\nWall-clock per notebook, latest execution of each (s); a notebook "
+                     "whose runs had already finished takes seconds, not the training time:\n")
         lines.append(to_markdown(pd.DataFrame(
             [{"notebook": k, "seconds": round(v["seconds"], 1), "status": v["status"]}
              for k, v in notebooks.items()])))
+    executions = pipeline_log.get("executions", [])
+    if executions:
+        lines.append("\nPipeline executions of this profile:\n")
+        lines.append(to_markdown(pd.DataFrame(
+            [{"started": e["started"], "notebooks": ", ".join(e["notebooks"]),
+              "minutes": round(e["seconds"] / 60, 1), "code version": e["code_version"]}
+             for e in executions])))
     return "\n".join(lines)

@@ -62,6 +62,9 @@ def table1(runs: pd.DataFrame) -> pd.DataFrame:
                 "ours_mean": mean, "ours_std": std, "seeds": len(cell),
                 "steps_mean": float(cell["steps"].mean()) if len(cell) else None,
                 "minutes_mean": float(cell["wall_seconds"].mean()) / 60 if len(cell) else None,
+                "stopped": ", ".join(f"{reason} ×{count}" for reason, count in
+                                     cell["stopped"].value_counts().items()) if len(cell)
+                else None,
                 "verdict": verdict(paper, mean),
             })
     return pd.DataFrame(rows)
