@@ -114,8 +114,9 @@ def test_smoke_profile_end_to_end(smoke):
     assert untested["verdict"].tolist() == ["not tested"]
     assert untested["evidence"].tolist() == ["missing runs"]
     ablation_runs = pd.read_csv(smoke / "tables" / "ablation_runs.csv")
-    assert set(ablation_runs["run"]) == {"fast_weights_R20_seed0", "fast_weights_R20_noLN_seed0",
-                                         "rnn_ln_R20_seed0"}
+    assert set(ablation_runs["run"]) == {"fast_weights_R20_lr0.003_seed0",
+                                         "fast_weights_R20_lr0.003_noLN_seed0",
+                                         "rnn_ln_R20_lr0.003_seed0"}
     assert ablation_runs["steps"].eq(200).all()
     assert "Table 1" in report and "In&nbsp;[" not in report  # code hidden
 
