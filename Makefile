@@ -31,6 +31,7 @@ lab: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py
+	$(BIN)/python benchmarks/profile_times.py
 
 clean-venv:
 	rm -rf $(VENV)

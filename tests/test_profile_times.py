@@ -1,0 +1,61 @@
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "profile_times.py"
+spec = importlib.util.spec_from_file_location("profile_times", SCRIPT)
+times = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(times)
+
+
+def _profile(root: Path, name: str, log: dict, runs: dict[str, float | None]) -> None:
+    folder = root / name
+    (folder / "runs").mkdir(parents=True)
+    (folder / "pipeline.json").write_text(json.dumps(log))
+    (folder / "grid.json").write_text(json.dumps(list(runs)))
+    for seed, (run, seconds) in enumerate(runs.items()):
+        if seconds is not None:  # None: in the grid, not finished
+            (folder / "runs" / run).mkdir()
+            (folder / "runs" / run / "metrics.json").write_text(json.dumps(
+                {"seed": seed, "wall_seconds": seconds, "device": "cpu"}))
+
+
+def test_rows_come_from_the_logs_and_the_grid(tmp_path):
+    executions = [
+        {"started": "t1", "notebooks": ["01_data", "02_train"], "seconds": 600.0,
+         "notebook_seconds": {"01_data": 2.0, "02_train": 598.0}, "code_version": "abc"},
+        {"started": "t2", "notebooks": ["05_report"], "seconds": 6.0,
+         "notebook_seconds": {"05_report": 6.0}, "code_version": "def"},
+    ]
+    _profile(tmp_path, "one", {"executions": executions}, {"a": 120.0, "b": 240.0, "c": None})
+    legacy = {"started": "t0", "last_run_seconds": 90.0, "environment": {"code_version": "x"},
+              "notebooks": {"02_train": {"seconds": 60.0, "status": "ok"},
+                            "04_figures": {"seconds": 30.0, "status": "ok"}}}
+    _profile(tmp_path, "two", legacy, {"d": 30.0})
+
+    rows = times.collect(tmp_path, None)
+    assert [(r["profile"], r["started"]) for r in rows] == [("one", "t1"), ("one", "t2"),
+                                                            ("two", "t0")]
+    first = rows[0]
+    assert first["minutes"] == 10.0 and first["train_notebook_minutes"] == 598.0 / 60
+    assert (first["grid_runs"], first["grid_runs_finished"]) == (3, 2)
+    assert first["grid_training_minutes"] == 6.0 and first["slowest_run"] == "b"
+    assert first["grid_seeds"] == "0 1"
+    assert rows[1]["train_notebook_minutes"] is None
+    assert rows[2]["minutes"] == 1.5 and rows[2]["notebooks"] == "02_train 04_figures"
+    assert "| one | t1 |" in times.markdown(rows)
+
+
+def test_output_files_and_bad_arguments(tmp_path, capsys):
+    _profile(tmp_path, "one", {"executions": []}, {"a": 60.0})
+    assert times.main(["--results-root", str(tmp_path), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "profile_times.csv").read_text().startswith("profile,")
+    assert "no profile has been run" in (tmp_path / "out" / "profile_times.md").read_text()
+    with pytest.raises(SystemExit):
+        times.parse_args(["--results-root", str(tmp_path), "--profiles", "nope"])
+    assert "--profiles" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        times.parse_args(["--results-root", str(tmp_path / "missing")])
+    assert "--results-root" in capsys.readouterr().err
