@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -218,6 +220,9 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
             raise PipelineError(f"{name}: {error}") from None
 
     ensure_kernel()
+    # The kernels inherit this: TensorFlow's C++ start-up notices stay out of the log unless
+    # the caller asked for them.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     log_path = out / "pipeline.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
@@ -234,7 +239,7 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
         try:
             papermill.execute_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"), str(executed),
                                        parameters=params[name], kernel_name=KERNEL_NAME,
-                                       cwd=str(REPO_ROOT), progress_bar=True,
+                                       cwd=str(REPO_ROOT), progress_bar=False,
                                        log_output=True)
             status = "ok"
         except papermill.PapermillExecutionError as error:
@@ -260,16 +265,29 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
     return out
 
 
+class _Console(logging.StreamHandler):
+    """A handler that writes to whatever ``sys.stdout`` is when a record comes (a test
+    harness may swap it, and close the old one, after set-up)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _show_notebook_output() -> None:
     """Stream what the notebooks print (one line per run, say) to the console."""
-    import logging  # noqa: PLC0415
-
-    handler = logging.StreamHandler(sys.stdout)
+    logger = logging.getLogger("papermill")
+    for old in [h for h in logger.handlers if isinstance(h, _Console)]:
+        logger.removeHandler(old)  # set up once, however often main() is called
+    handler = _Console()
     handler.setFormatter(logging.Formatter("    %(message)s"))
     chatter = ("Executing Cell", "Ending Cell", "Input Notebook", "Output Notebook",
                "Executing notebook", "Working directory", "Black is not", "Executing:")
     handler.addFilter(lambda record: not record.getMessage().lstrip().startswith(chatter))
-    logger = logging.getLogger("papermill")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False

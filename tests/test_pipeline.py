@@ -147,3 +147,15 @@ def test_second_run_trains_nothing(smoke):
     executed = nbformat.read(smoke / "notebooks" / "02_train.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert "0 to train" in text
+
+
+def test_notebook_output_goes_to_the_current_stdout_once(capsys):
+    import logging
+
+    pipeline._show_notebook_output()
+    pipeline._show_notebook_output()
+    logger = logging.getLogger("papermill")
+    assert sum(isinstance(h, pipeline._Console) for h in logger.handlers) == 1
+    logger.info("[1/2] a run: training")
+    logger.info("Executing Cell 3---")  # papermill's own chatter is dropped
+    assert capsys.readouterr().out == "    [1/2] a run: training\n"
