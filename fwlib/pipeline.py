@@ -13,7 +13,7 @@ import argparse
 import html
 import json
 import logging
-import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -220,9 +220,6 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
             raise PipelineError(f"{name}: {error}") from None
 
     ensure_kernel()
-    # The kernels inherit this: TensorFlow's C++ start-up notices stay out of the log unless
-    # the caller asked for them.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     log_path = out / "pipeline.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
@@ -287,7 +284,11 @@ def _show_notebook_output() -> None:
     handler.setFormatter(logging.Formatter("    %(message)s"))
     chatter = ("Executing Cell", "Ending Cell", "Input Notebook", "Output Notebook",
                "Executing notebook", "Working directory", "Black is not", "Executing:")
-    handler.addFilter(lambda record: not record.getMessage().lstrip().startswith(chatter))
+    # TensorFlow's C++ start-up notices (absl format: "I0000 00:00:17..." and the like),
+    # which the kernel also writes to its own stderr, are not repeated.
+    absl = re.compile(r"^\s*([IWEF]\d{4} \d\d:\d\d:\d|WARNING: All log messages before absl)")
+    handler.addFilter(lambda record: not record.getMessage().lstrip().startswith(chatter)
+                      and not absl.match(record.getMessage()))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False

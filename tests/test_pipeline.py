@@ -158,4 +158,6 @@ def test_notebook_output_goes_to_the_current_stdout_once(capsys):
     assert sum(isinstance(h, pipeline._Console) for h in logger.handlers) == 1
     logger.info("[1/2] a run: training")
     logger.info("Executing Cell 3---")  # papermill's own chatter is dropped
+    logger.info("I0000 00:00:1795659299.111611   13290 port.cc:153] oneDNN custom operations")
+    logger.info("WARNING: All log messages before absl::InitializeLog() is called are written")
     assert capsys.readouterr().out == "    [1/2] a run: training\n"
