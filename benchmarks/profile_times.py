@@ -18,24 +18,13 @@ import json
 import sys
 from pathlib import Path
 
+from fwlib.pipeline import executions
+from fwlib.results import load_runs
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ("profile", "started", "notebooks", "minutes", "train_notebook_minutes",
            "grid_runs", "grid_runs_finished", "grid_seeds", "grid_training_minutes",
            "slowest_run", "slowest_run_minutes", "device", "code_version")
-
-
-def executions(log: dict) -> list[dict]:
-    """The pipeline executions a log records (a log written before the list kept only the
-    latest execution, at the top level)."""
-    if log.get("executions"):
-        return log["executions"]
-    if "last_run_seconds" not in log:
-        return []
-    names = list(log.get("notebooks", {}))
-    return [{"started": log.get("started", ""), "notebooks": names,
-             "seconds": log["last_run_seconds"],
-             "notebook_seconds": {n: log["notebooks"][n]["seconds"] for n in names},
-             "code_version": log.get("environment", {}).get("code_version", "")}]
 
 
 def grid_summary(profile_dir: Path) -> dict:
@@ -44,20 +33,16 @@ def grid_summary(profile_dir: Path) -> dict:
     if not grid_path.exists():
         return {}
     names = json.loads(grid_path.read_text())
-    metrics = {}
-    for name in names:
-        path = profile_dir / "runs" / name / "metrics.json"
-        if path.exists():
-            metrics[name] = json.loads(path.read_text())
-    seeds = sorted({m["seed"] for m in metrics.values()})
-    slowest = max(metrics, key=lambda n: metrics[n]["wall_seconds"], default="")
+    runs = load_runs(profile_dir / "runs")
+    runs = runs[runs["run"].isin(names)]
+    slowest = runs.loc[runs["wall_seconds"].idxmax()] if len(runs) else None
     return {
-        "grid_runs": len(names), "grid_runs_finished": len(metrics),
-        "grid_seeds": " ".join(str(s) for s in seeds),
-        "grid_training_minutes": sum(m["wall_seconds"] for m in metrics.values()) / 60,
-        "slowest_run": slowest,
-        "slowest_run_minutes": metrics[slowest]["wall_seconds"] / 60 if slowest else None,
-        "device": next(iter(metrics.values()))["device"] if metrics else "",
+        "grid_runs": len(names), "grid_runs_finished": len(runs),
+        "grid_seeds": " ".join(str(s) for s in sorted(runs["seed"].unique())),
+        "grid_training_minutes": runs["wall_seconds"].sum() / 60,
+        "slowest_run": slowest["run"] if slowest is not None else "",
+        "slowest_run_minutes": slowest["wall_seconds"] / 60 if slowest is not None else None,
+        "device": runs["device"].iloc[0] if len(runs) else "",
     }
 
 

@@ -3,7 +3,8 @@
     python -m fwlib.pipeline --profile default [--only 02_train ...] [--from 04_figures]
 
 A profile is one small YAML file under ``profiles/``: a description and, per notebook, the
-parameters that differ from the notebook's own defaults. Executed notebooks, run records,
+parameters that differ from the notebook's own defaults; ``base: OTHER`` starts from profile
+OTHER's parameters and replaces only those it names. Executed notebooks, run records,
 tables, figures, ``report.html`` and ``index.html`` go under ``results/<profile>/``.
 """
 
@@ -51,9 +52,21 @@ def profile_path(name: str) -> Path:
     return path
 
 
-def load_profile(name: str) -> dict:
+def load_profile(name: str, _seen: tuple[str, ...] = ()) -> dict:
+    """A profile's settings. ``base: OTHER`` takes every notebook's parameters from profile
+    OTHER; the profile's own entries for a notebook replace OTHER's, key by key."""
     path = profile_path(name)
     profile = yaml.safe_load(path.read_text()) or {}
+    base = profile.pop("base", None)
+    if base is not None:
+        if base not in profiles() or base in (*_seen, path.stem):
+            raise PipelineError(f"profile {path.stem!r}: base must be one of "
+                                f"{', '.join(p for p in profiles() if p != path.stem)}, "
+                                f"without cycles (got {base!r})")
+        inherited = load_profile(base, (*_seen, path.stem)).get("notebooks", {})
+        own = profile.get("notebooks") or {}
+        profile["notebooks"] = {n: {**(inherited.get(n) or {}), **(own.get(n) or {})}
+                                for n in {**inherited, **own}}
     unknown = sorted(set(profile.get("notebooks", {})) - set(notebooks()))
     if unknown:
         raise PipelineError(f"profile {path.stem!r} names unknown notebook(s) {unknown}; the "
@@ -196,6 +209,16 @@ def _execution(log: dict, names: list[str]) -> dict:
             "code_version": log["environment"]["code_version"]}
 
 
+def executions(log: dict) -> list[dict]:
+    """Every execution a pipeline log (``pipeline.json``) records. A log written before the
+    list was kept holds only its latest execution, at the top level."""
+    if "executions" in log:
+        return log["executions"]
+    if "last_run_seconds" in log:
+        return [_execution(log, list(log["notebooks"]))]
+    return []
+
+
 def run(profile_name: str, only: list[str] | None = None, start: str | None = None,
         results_root: Path | None = None) -> Path:
     """Execute the selected notebooks of a profile; return the profile's results folder."""
@@ -223,8 +246,7 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     log_path = out / "pipeline.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
-    if "last_run_seconds" in log and "executions" not in log:  # a log from before executions
-        log["executions"] = [_execution(log, list(log["notebooks"]))]
+    log["executions"] = executions(log)
     log.update(profile=profile_name, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                environment=environment())
     log.setdefault("notebooks", {})
@@ -252,7 +274,7 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
         print(f"    done in {log['notebooks'][name]['seconds']:.0f} s", flush=True)
     log["last_run_seconds"] = time.perf_counter() - began
     log["total_seconds"] = sum(v["seconds"] for v in log["notebooks"].values())
-    log.setdefault("executions", []).append(_execution(log, names))
+    log["executions"].append(_execution(log, names))
     log_path.write_text(json.dumps(log, indent=2))
     report = out / "notebooks" / f"{REPORT_NOTEBOOK}.ipynb"
     if report.exists():
@@ -287,8 +309,12 @@ def _show_notebook_output() -> None:
     # TensorFlow's C++ start-up notices (absl format: "I0000 00:00:17..." and the like),
     # which the kernel also writes to its own stderr, are not repeated.
     absl = re.compile(r"^\s*([IWEF]\d{4} \d\d:\d\d:\d|WARNING: All log messages before absl)")
-    handler.addFilter(lambda record: not record.getMessage().lstrip().startswith(chatter)
-                      and not absl.match(record.getMessage()))
+
+    def keep(record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.lstrip().startswith(chatter) or absl.match(message))
+
+    handler.addFilter(keep)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from fwlib import pipeline
 from fwlib.provenance import environment
 from fwlib.tables import MODEL_LABELS, PARTLY_WITHIN, REPRODUCED_WITHIN, to_markdown
 
@@ -194,7 +195,7 @@ def environment_markdown(runs: pd.DataFrame, pipeline_log: dict) -> str:
         lines.append(to_markdown(pd.DataFrame(
             [{"notebook": k, "seconds": round(v["seconds"], 1), "status": v["status"]}
              for k, v in notebooks.items()])))
-    executions = pipeline_log.get("executions", [])
+    executions = pipeline.executions(pipeline_log)
     if executions:
         lines.append("\nPipeline executions of this profile:\n")
         lines.append(to_markdown(pd.DataFrame(

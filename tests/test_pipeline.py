@@ -40,6 +40,28 @@ def test_profiles_name_real_notebooks_and_parameters():
             pipeline.validate(notebook, params)
 
 
+def test_a_profile_takes_its_base_and_replaces_what_it_names():
+    seeds, default = pipeline.load_profile("seeds"), pipeline.load_profile("default")
+    assert seeds["notebooks"]["02_train"] == {**default["notebooks"]["02_train"],
+                                              "seeds": [0, 1, 2]}
+    for notebook in ("03_ablations", "04_figures"):
+        assert seeds["notebooks"][notebook] == default["notebooks"][notebook]
+    assert "base" not in seeds and seeds["description"] != default["description"]
+
+
+def test_a_bad_or_circular_base_is_named(tmp_path, monkeypatch):
+    path = tmp_path / "custom.yaml"
+    path.write_text(json.dumps({"base": "nope", "notebooks": {}}))
+    with pytest.raises(pipeline.PipelineError, match="base must be one of"):
+        pipeline.load_profile(str(path))
+
+    monkeypatch.setattr(pipeline, "PROFILE_DIR", tmp_path)
+    (tmp_path / "a.yaml").write_text(json.dumps({"base": "b"}))
+    (tmp_path / "b.yaml").write_text(json.dumps({"base": "a"}))
+    with pytest.raises(pipeline.PipelineError, match="without cycles"):
+        pipeline.load_profile("a")
+
+
 def _write_profile(tmp_path: Path, notebooks: dict) -> str:
     path = tmp_path / "custom.yaml"
     path.write_text(json.dumps({"description": "test", "notebooks": notebooks}))

@@ -18,8 +18,10 @@ def _profile(root: Path, name: str, log: dict, runs: dict[str, float | None]) ->
     for seed, (run, seconds) in enumerate(runs.items()):
         if seconds is not None:  # None: in the grid, not finished
             (folder / "runs" / run).mkdir()
+            config = {"model": "fast_weights", "hidden_units": 20, "seed": seed}
+            (folder / "runs" / run / "config.json").write_text(json.dumps(config))
             (folder / "runs" / run / "metrics.json").write_text(json.dumps(
-                {"seed": seed, "wall_seconds": seconds, "device": "cpu"}))
+                {**config, "wall_seconds": seconds, "device": "cpu"}))
 
 
 def test_rows_come_from_the_logs_and_the_grid(tmp_path):
