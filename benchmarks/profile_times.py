@@ -8,6 +8,14 @@ evaluation time of each run). Writes ``profile_times.csv`` and ``profile_times.m
 
     python benchmarks/profile_times.py                  # every profile under results/
     python benchmarks/profile_times.py --profiles default seeds
+    python benchmarks/profile_times.py --estimate paper --timings default
+
+``--estimate`` adds an upper bound on a profile's training time on this machine: every run it
+plans (the same configs its notebooks would train) is charged its whole update budget at the
+seconds per update measured by the runs of ``--timings`` (same model and R; a model without
+such a run is charged as fast weights at that R; S > 1 by the ratio to S = 1 measured at
+another R; K ≠ 4 in proportion to the sequence length 2K + 3). Early stopping makes the real
+time shorter. Written to ``profile_estimate.md``.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import json
 import sys
 from pathlib import Path
 
-from fwlib.pipeline import executions
+from fwlib.pipeline import executions, load_profile, notebook_parameters, planned_configs
 from fwlib.results import load_runs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -95,12 +103,64 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def seconds_per_update(runs) -> dict:
+    """Mean seconds per update by (model, R, S, K), from finished runs (``load_runs``)."""
+    runs = runs.assign(spu=runs["wall_seconds"] / runs["steps"])
+    keys = ["model", "hidden_units", "inner_steps", "num_pairs"]
+    return runs.groupby(keys)["spu"].mean().to_dict()
+
+
+def charge(config, timed: dict) -> float:
+    """Seconds per update for ``config`` (see the module's notes on ``--estimate``)."""
+    key = (config.model, config.hidden_units, config.inner_steps, config.num_pairs)
+    if key in timed:
+        return timed[key]
+    model = config.model if (config.model, config.hidden_units, 1, 4) in timed else "fast_weights"
+    spu = timed[(model, config.hidden_units, 1, 4)]
+    if config.inner_steps > 1:
+        ratios = [v / timed[(m, r, 1, 4)] for (m, r, s, k), v in timed.items()
+                  if (m, s, k) == (model, config.inner_steps, 4) and (m, r, 1, 4) in timed]
+        spu *= sum(ratios) / len(ratios) if ratios else 1.0
+    return spu * (2 * config.num_pairs + 3) / (2 * 4 + 3)
+
+
+def estimate(profile_name: str, timings_dir: Path) -> list[dict]:
+    """Upper bound on the training time of each training notebook of a profile."""
+    timed = seconds_per_update(load_runs(timings_dir))
+    profile = load_profile(profile_name)
+    rows = []
+    for notebook in ("02_train", "03_ablations"):
+        if notebook not in profile.get("notebooks", {}):
+            continue
+        configs = planned_configs(notebook, notebook_parameters(notebook, profile,
+                                                                profile_name, "results/x"))
+        rows.append({"profile": profile_name, "notebook": notebook, "runs": len(configs),
+                     "updates": sum(c.max_steps for c in configs),
+                     "hours_at_most": sum(c.max_steps * charge(c, timed)
+                                          for c in configs) / 3600})
+    return rows
+
+
+def estimate_markdown(rows: list[dict], timings_dir: Path) -> str:
+    lines = [f"Upper bound on training time: every planned run charged its whole budget at the "
+             f"seconds per update of the runs under `{timings_dir}`.", "",
+             "| profile | notebook | runs | updates | hours at most |", "|---|---|---:|---:|---:|"]
+    lines += [f"| {r['profile']} | {r['notebook']} | {r['runs']} | {r['updates']:,} "
+              f"| {r['hours_at_most']:.1f} |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results-root", type=Path, default=REPO_ROOT / "results",
                         help="where the profiles' folders are (default results/)")
     parser.add_argument("--profiles", nargs="+", metavar="NAME",
                         help="profiles to report (default: every folder with a pipeline.json)")
+    parser.add_argument("--estimate", metavar="PROFILE",
+                        help="also bound the training time of this profile (see above)")
+    parser.add_argument("--timings", metavar="PROFILE", default="default",
+                        help="profile whose finished runs give the seconds per update "
+                             "(default: default)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "benchmarks",
                         help="output folder (default results/benchmarks)")
     args = parser.parse_args(argv)
@@ -109,6 +169,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in args.profiles or []:
         if not (args.results_root / name / "pipeline.json").exists():
             parser.error(f"argument --profiles: {name!r} has no pipeline.json under "
+                         f"{args.results_root}")
+    if args.estimate is not None:
+        try:
+            load_profile(args.estimate)
+        except Exception as error:  # noqa: BLE001  (the pipeline names what is allowed)
+            parser.error(f"argument --estimate: {error}")
+        if not (args.results_root / args.timings / "runs").is_dir():
+            parser.error(f"argument --timings: {args.timings!r} has no runs under "
                          f"{args.results_root}")
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"argument --out: {args.out} exists and is not a folder")
@@ -126,6 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(rows)
     (args.out / "profile_times.md").write_text(text)
     print(text)
+    if args.estimate is not None:
+        timings_dir = args.results_root / args.timings
+        shown = (timings_dir.resolve().relative_to(REPO_ROOT)
+                 if timings_dir.resolve().is_relative_to(REPO_ROOT) else timings_dir)
+        text = estimate_markdown(estimate(args.estimate, timings_dir), shown)
+        (args.out / "profile_estimate.md").write_text(text)
+        print(text)
     return 0
 
 

@@ -117,7 +117,6 @@ def notebook_parameters(name: str, profile: dict, profile_name: str,
 def validate(name: str, params: dict) -> None:
     """Check a notebook's parameter values before anything runs (ValueError names them)."""
     from fwlib.data.associative import MAX_PAIRS  # noqa: PLC0415
-    from fwlib.experiments import grid  # noqa: PLC0415
 
     if name.startswith("01_"):
         num_pairs = params.get("num_pairs", 4)
@@ -127,25 +126,36 @@ def validate(name: str, params: dict) -> None:
         seed = params.get("data_seed", 0)
         if not isinstance(seed, int) or seed < 0:
             raise ValueError(f"data_seed must be a non-negative integer (got {seed!r})")
-    if name.startswith(("02_", "03_")):
-        import papermill  # noqa: PLC0415
+    planned_configs(name, params)
 
-        declared = papermill.inspect_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"))
-        values = {k: _default(v) for k, v in declared.items()} | params
+
+def planned_configs(name: str, params: dict) -> list:
+    """The training runs (validated ``TrainConfig``s, each once) that notebook 02 or 03 makes
+    with these parameters, its own defaults filling the rest; [] for the other notebooks."""
+    if not name.startswith(("02_", "03_")):
+        return []
+    import papermill  # noqa: PLC0415
+
+    declared = papermill.inspect_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"))
+    values = {k: _default(v) for k, v in declared.items()} | params
     if name.startswith("03_"):
         from fwlib.ablations import plan  # noqa: PLC0415
 
-        plan(values["studies"], values["hidden_units"], values["seeds"], values["max_steps"],
-             base={"learning_rate": values["learning_rate"],
-                   "eval_every": values["eval_every"], "patience": values["patience"]},
-             decays=values["decays"], fast_lrs=values["fast_lrs"],
-             inner_steps=values["inner_steps"], capacity_pairs=values["capacity_pairs"],
-             capacity_models=values["capacity_models"])
-    if name.startswith("02_"):
-        grid(models=values["models"], hidden_units=values["hidden_units"],
-             seeds=values["seeds"], max_steps=values["max_steps"],
-             learning_rate=values["learning_rate"], eval_every=values["eval_every"],
-             patience=values["patience"], batch_size=values["batch_size"])
+        planned = plan(values["studies"], values["hidden_units"], values["seeds"],
+                       values["max_steps"],
+                       base={"learning_rate": values["learning_rate"],
+                             "eval_every": values["eval_every"], "patience": values["patience"]},
+                       decays=values["decays"], fast_lrs=values["fast_lrs"],
+                       inner_steps=values["inner_steps"],
+                       capacity_pairs=values["capacity_pairs"],
+                       capacity_models=values["capacity_models"])
+        return list(planned.drop_duplicates("run")["config"])
+    from fwlib.experiments import grid  # noqa: PLC0415
+
+    return grid(models=values["models"], hidden_units=values["hidden_units"],
+                seeds=values["seeds"], max_steps=values["max_steps"],
+                learning_rate=values["learning_rate"], eval_every=values["eval_every"],
+                patience=values["patience"], batch_size=values["batch_size"])
 
 
 def _default(parameter: dict):

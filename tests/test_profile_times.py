@@ -61,3 +61,23 @@ def test_output_files_and_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         times.parse_args(["--results-root", str(tmp_path / "missing")])
     assert "--results-root" in capsys.readouterr().err
+
+
+def test_a_planned_run_is_charged_from_the_nearest_timing():
+    from fwlib.train import TrainConfig
+
+    timed = {("fast_weights", 20, 1, 4): 2.0, ("fast_weights", 20, 3, 4): 5.0,
+             ("fast_weights", 50, 1, 4): 4.0, ("lstm", 20, 1, 4): 3.0}
+    cfg = lambda **kw: TrainConfig(**{"model": "fast_weights", "hidden_units": 20, **kw})  # noqa: E731
+    assert times.charge(cfg(), timed) == 2.0
+    assert times.charge(cfg(model="lstm"), timed) == 3.0
+    assert times.charge(cfg(model="rnn_ln", hidden_units=50), timed) == 4.0  # as fast weights
+    assert times.charge(cfg(hidden_units=50, inner_steps=3), timed) == 4.0 * 2.5  # S ratio at 20
+    assert times.charge(cfg(model="lstm", num_pairs=8), timed) == 3.0 * 19 / 11  # length 2K + 3
+
+
+def test_an_estimate_plans_every_run_of_the_profile():
+    rows = times.estimate("smoke", Path(__file__).resolve().parent.parent / "results" / "default")
+    assert [(r["notebook"], r["runs"]) for r in rows] == [("02_train", 6), ("03_ablations", 3)]
+    assert rows[0]["updates"] == 5 * 400 + 800 and rows[1]["updates"] == 3 * 200
+    assert all(r["hours_at_most"] > 0 for r in rows)
