@@ -14,7 +14,9 @@ evaluation time of each run). Writes ``profile_times.csv`` and ``profile_times.m
 plans (the same configs its notebooks would train) is charged its whole update budget at the
 seconds per update measured by the runs of ``--timings`` (same model and R; a model without
 such a run is charged as fast weights at that R; S > 1 by the ratio to S = 1 measured at
-another R; K ≠ 4 in proportion to the sequence length 2K + 3). Early stopping makes the real
+another R; K ≠ 4 in proportion to the sequence length 2K + 3), then the runs are spread over
+each number of ``--workers`` (one run per worker, longest first, each to the worker that
+frees first), which gives the wall-clock with that many cores. Early stopping makes the real
 time shorter. Written to ``profile_estimate.md``.
 """
 
@@ -22,15 +24,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import heapq
 import json
 import sys
 from pathlib import Path
 
-from fwlib.pipeline import executions, load_profile, notebook_parameters, planned_configs
-from fwlib.results import load_runs
+from fwlib.pipeline import PipelineError, executions, plan
+from fwlib.run.store import load_runs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-COLUMNS = ("profile", "started", "notebooks", "minutes", "train_notebook_minutes",
+COLUMNS = ("profile", "started", "notebooks", "workers", "minutes", "train_notebook_minutes",
            "grid_runs", "grid_runs_finished", "grid_seeds", "grid_training_minutes",
            "slowest_run", "slowest_run_minutes", "device", "code_version")
 
@@ -66,10 +69,12 @@ def collect(results_root: Path, profiles: list[str] | None) -> list[dict]:
         log = json.loads(log_path.read_text())
         grid = grid_summary(profile_dir)
         for execution in executions(log):
-            train_s = execution["notebook_seconds"].get("02_train")
+            seconds = execution["notebook_seconds"]
+            train_s = seconds.get("associative/02_train", seconds.get("02_train"))
             rows.append({
                 "profile": profile_dir.name, "started": execution["started"],
                 "notebooks": " ".join(execution["notebooks"]),
+                "workers": execution.get("scheduler") or execution.get("workers") or 1,
                 "minutes": execution["seconds"] / 60,
                 "train_notebook_minutes": train_s / 60 if train_s is not None else None,
                 **grid, "device": grid.get("device") or log.get("environment", {}).get("device"),
@@ -86,20 +91,22 @@ def markdown(rows: list[dict]) -> str:
     lines = ["Wall-clock of pipeline executions, from `results/<profile>/pipeline.json`; "
              "Table 1 grid: the runs of `grid.json`, their training and evaluation time summed "
              "from `metrics.json`.", "",
-             "| profile | started | notebooks | minutes | of which 02_train | grid runs "
-             "finished | seeds | grid training minutes | slowest run (min) | device | code |",
-             "|---|---|---|---:|---:|---:|---|---:|---|---|---|"]
+             "| profile | started | notebooks | workers | minutes | of which 02_train | grid "
+             "runs finished | seeds | grid training minutes | slowest run (min) | device | "
+             "code |",
+             "|---|---|---|---|---:|---:|---:|---|---:|---|---|---|"]
     for r in rows:
         slowest = (f"{r['slowest_run']} ({_num(r['slowest_run_minutes'])})"
                    if r.get("slowest_run") else "")
         finished = (f"{r['grid_runs_finished']} / {r['grid_runs']}" if "grid_runs" in r else "")
-        lines.append(f"| {r['profile']} | {r['started']} | {r['notebooks']} "
-                     f"| {_num(r['minutes'])} | {_num(r['train_notebook_minutes'])} "
+        lines.append(f"| {r['profile']} | {r['started']} | {len(r['notebooks'].split())} "
+                     f"| {r['workers']} | {_num(r['minutes'])} "
+                     f"| {_num(r['train_notebook_minutes'])} "
                      f"| {finished} | {r.get('grid_seeds', '')} "
                      f"| {_num(r.get('grid_training_minutes'))} | {slowest} "
                      f"| {r['device'] or ''} | {r['code_version']} |")
     if not rows:
-        lines.append("| (no profile has been run) | | | | | | | | | | |")
+        lines.append("| (no profile has been run) | | | | | | | | | | | |")
     return "\n".join(lines) + "\n"
 
 
@@ -112,41 +119,64 @@ def seconds_per_update(runs) -> dict:
 
 def charge(config, timed: dict) -> float:
     """Seconds per update for ``config`` (see the module's notes on ``--estimate``)."""
-    key = (config.model, config.hidden_units, config.inner_steps, config.num_pairs)
+    kind, units = config.model.kind, config.model.hidden_units
+    inner_steps, num_pairs = config.model.inner_steps, config.task.num_pairs
+    key = (kind, units, inner_steps, num_pairs)
     if key in timed:
         return timed[key]
-    model = config.model if (config.model, config.hidden_units, 1, 4) in timed else "fast_weights"
-    spu = timed[(model, config.hidden_units, 1, 4)]
-    if config.inner_steps > 1:
+    model = kind if (kind, units, 1, 4) in timed else "fast_weights"
+    spu = timed[(model, units, 1, 4)]
+    if inner_steps > 1:
         ratios = [v / timed[(m, r, 1, 4)] for (m, r, s, k), v in timed.items()
-                  if (m, s, k) == (model, config.inner_steps, 4) and (m, r, 1, 4) in timed]
+                  if (m, s, k) == (model, inner_steps, 4) and (m, r, 1, 4) in timed]
         spu *= sum(ratios) / len(ratios) if ratios else 1.0
-    return spu * (2 * config.num_pairs + 3) / (2 * 4 + 3)
+    return spu * (2 * num_pairs + 3) / (2 * 4 + 3)
 
 
-def estimate(profile_name: str, timings_dir: Path) -> list[dict]:
-    """Upper bound on the training time of each training notebook of a profile."""
+def makespan(seconds: list[float], workers: int) -> float:
+    """Wall-clock of runs of these lengths on ``workers`` workers, one run each at a time:
+    longest first, each to the worker that frees first."""
+    free = [0.0] * workers
+    for length in sorted(seconds, reverse=True):
+        heapq.heappush(free, heapq.heappop(free) + length)
+    return max(free)
+
+
+def estimate(profile_name: str, timings_dir: Path,
+             workers: tuple[int, ...] = (1, 2, 16, 64)) -> list[dict]:
+    """Upper bound on the training time of each training notebook of a profile, with each
+    number of workers."""
     timed = seconds_per_update(load_runs(timings_dir))
-    profile = load_profile(profile_name)
+    planned = plan(profile_name)
     rows = []
-    for notebook in ("02_train", "03_ablations"):
-        if notebook not in profile.get("notebooks", {}):
+    for notebook, configs in planned["runs"].items():
+        if not configs:
             continue
-        configs = planned_configs(notebook, notebook_parameters(notebook, profile,
-                                                                profile_name, "results/x"))
-        rows.append({"profile": profile_name, "notebook": notebook, "runs": len(configs),
-                     "updates": sum(c.max_steps for c in configs),
-                     "hours_at_most": sum(c.max_steps * charge(c, timed)
-                                          for c in configs) / 3600})
+        seconds = [c.budget.max_steps * charge(c, timed) for c in configs]
+        row = {"profile": profile_name, "notebook": notebook, "runs": len(configs),
+               "updates": sum(c.budget.max_steps for c in configs),
+               "hours_at_most": sum(seconds) / 3600}
+        row.update({f"hours_{n}_workers": makespan(seconds, n) / 3600 for n in workers})
+        rows.append(row)
     return rows
 
 
 def estimate_markdown(rows: list[dict], timings_dir: Path) -> str:
+    counts = [int(k.split("_")[1]) for k in rows[0] if k.startswith("hours_") and
+              k.endswith("_workers")] if rows else []
     lines = [f"Upper bound on training time: every planned run charged its whole budget at the "
-             f"seconds per update of the runs under `{timings_dir}`.", "",
-             "| profile | notebook | runs | updates | hours at most |", "|---|---|---:|---:|---:|"]
-    lines += [f"| {r['profile']} | {r['notebook']} | {r['runs']} | {r['updates']:,} "
-              f"| {r['hours_at_most']:.1f} |" for r in rows]
+             f"seconds per update of the runs under `{timings_dir}` (one run per worker, one "
+             "TensorFlow thread per run), spread over N workers.", "",
+             "| profile | notebook | runs | updates | "
+             + " | ".join(f"hours, {n} worker{'s' if n > 1 else ''}" for n in counts) + " |",
+             "|---|---|---:|---:|" + "---:|" * len(counts)]
+    for r in rows:
+        lines.append(f"| {r['profile']} | {r['notebook']} | {r['runs']} | {r['updates']:,} | "
+                     + " | ".join(f"{r[f'hours_{n}_workers']:.1f}" for n in counts) + " |")
+    if rows:
+        lines += ["", "| all notebooks | " + " | ".join(
+            f"{n} worker{'s' if n > 1 else ''}: "
+            f"{sum(r[f'hours_{n}_workers'] for r in rows):.1f} h" for n in counts) + " |"]
     return "\n".join(lines) + "\n"
 
 
@@ -161,6 +191,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timings", metavar="PROFILE", default="default",
                         help="profile whose finished runs give the seconds per update "
                              "(default: default)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 16, 64],
+                        help="worker counts of the estimate (default: 1 2 16 64)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "benchmarks",
                         help="output folder (default results/benchmarks)")
     args = parser.parse_args(argv)
@@ -172,8 +204,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          f"{args.results_root}")
     if args.estimate is not None:
         try:
-            load_profile(args.estimate)
-        except Exception as error:  # noqa: BLE001  (the pipeline names what is allowed)
+            plan(args.estimate)
+        except PipelineError as error:
             parser.error(f"argument --estimate: {error}")
         if not (args.results_root / args.timings / "runs").is_dir():
             parser.error(f"argument --timings: {args.timings!r} has no runs under "
@@ -198,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         timings_dir = args.results_root / args.timings
         shown = (timings_dir.resolve().relative_to(REPO_ROOT)
                  if timings_dir.resolve().is_relative_to(REPO_ROOT) else timings_dir)
-        text = estimate_markdown(estimate(args.estimate, timings_dir), shown)
+        text = estimate_markdown(estimate(args.estimate, timings_dir, tuple(args.workers)),
+                                 shown)
         (args.out / "profile_estimate.md").write_text(text)
         print(text)
     return 0

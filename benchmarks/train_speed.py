@@ -3,8 +3,9 @@
 For each configuration, in a fresh subprocess of its own:
 
 - training examples per second: real Keras training steps (the model compiled as
-  ``fwlib.train.build_compiled_model`` compiles it: Adam, XLA, ``steps_per_execution``), batch
-  128, sequences of 11 symbols (K = 4 pairs); ``model.fit`` runs timed windows of
+  ``fwlib.supervised.fit.build_compiled_model`` compiles it: Adam, XLA,
+  ``steps_per_execution``), batch 128, sequences of 11 symbols (K = 4 pairs); ``model.fit``
+  runs timed windows of
   ``--window-steps`` updates, the first ``--warmup`` windows (compilation included) are
   discarded, and the median over the other windows is reported with its range;
 - peak resident memory of that process (``ru_maxrss``) and, on a GPU, the device's peak;
@@ -14,8 +15,9 @@ For each configuration, in a fresh subprocess of its own:
 Configurations: fast weights in the attention form and with the explicit matrix A, the
 attention form without XLA, RNN+LN, IRNN, LSTM and A-LSTM, at each R of ``--units``; and the
 attention form fed by the training input pipeline (``tf.data`` gathering batches from the
-training arrays, as ``fwlib.train`` does) instead of one resident batch. ``--time-to-accuracy``
-also trains fast weights R = 50 with ``fwlib.train.train`` until 1 % validation error.
+training arrays, as ``fwlib.supervised.fit`` does) instead of one resident batch.
+``--time-to-accuracy`` also trains fast weights R = 50 with ``fwlib.supervised.fit.train``
+until 1 % validation error.
 
 Writes ``train_speed.csv``, ``train_speed.md`` and ``train_speed.json`` (environment, matrix
 multiply rate, ratios, time to accuracy) under ``--out`` and prints the Markdown table.
@@ -77,48 +79,18 @@ def flops_per_example(kind: str, hidden_units: int, implementation: str = "atten
                       seq_len: int = SEQ_LEN, embedding_dim: int = 100,
                       decoder_units: int = 100, vocab: int = 37, *, inner_steps: int = 1,
                       num_copies: int = 4, training: bool = True) -> int:
-    """FLOPs of one example through the classifier ``fwlib.models.build_model(kind, R)``.
+    """FLOPs of one example through the associative classifier with core ``kind`` at R =
+    ``hidden_units``: the core's multiply-adds (:func:`fwlib.cores.flops.core_multiply_adds`,
+    which states the counting rule) plus the decoder's and the logits', 2 FLOPs each; the
+    embedding is a lookup (0). A training step costs 3 × the forward pass; ``training=False``
+    gives the forward pass."""
+    from fwlib.cores import CoreSpec  # noqa: PLC0415
+    from fwlib.cores.flops import core_multiply_adds  # noqa: PLC0415
 
-    Counting rule: every multiply-add of a matrix product, einsum or accumulated product is
-    2 FLOPs, counted as the layer executes it; biases, activations, layer norm, gate products,
-    scalings by λ or η, the loss and the optimizer update are not counted. The embedding is a
-    lookup (0). A training step costs 3 × the forward pass (forward, and two products of the
-    same size per product in the backward pass); ``training=False`` gives the forward pass.
-
-    With T = ``seq_len``, D = ``embedding_dim``, R = ``hidden_units``, S = ``inner_steps``,
-    multiply-adds per example:
-
-    - IRNN, RNN+LN: T·R·(D + R) (input and recurrent products, every step);
-    - LSTM: 4·T·R·(D + R);
-    - fast weights: T·R·(D + R), plus the fast-weight reads: attention form, a read at step t
-      with m = t stored states costs 2·m·R (scores hᵀv, then Σ score·h), S reads per step,
-      S·R·T·(T + 1) in all; matrix form, the update A ← λA + η h hᵀ costs R² and each read
-      A·v costs R², T·R²·(1 + S) in all;
-    - A-LSTM (N = R/2 complex units, 9N = 4.5 R pre-activations): T·D·9N for the input
-      product, (T − 1)·R·9N for the recurrent one (skipped at the first step, where h = 0),
-      and 8·N_copies·N per step for the holographic memory (one complex multiply-add, 4 real
-      ones, per copy and unit to write, and again to read);
-    - decoder and logits: R·decoder_units + decoder_units·vocab.
-    """
-    if kind not in ("fast_weights", "irnn", "lstm", "rnn_ln", "alstm"):
-        raise ValueError("kind must be one of fast_weights, irnn, lstm, rnn_ln, alstm "
-                         f"(got {kind!r})")
-    if implementation not in ("attention", "matrix"):
-        raise ValueError("implementation must be one of attention, matrix "
-                         f"(got {implementation!r})")
-    t, d, r = seq_len, embedding_dim, hidden_units
-    if kind in ("irnn", "rnn_ln"):
-        core = t * r * (d + r)
-    elif kind == "lstm":
-        core = 4 * t * r * (d + r)
-    elif kind == "fast_weights" and implementation == "attention":
-        core = t * r * (d + r) + inner_steps * r * t * (t + 1)
-    elif kind == "fast_weights":
-        core = t * r * (d + r) + t * r * r * (1 + inner_steps)
-    else:
-        n = r // 2
-        core = t * d * 9 * n + (t - 1) * r * 9 * n + t * 8 * num_copies * n
-    forward = 2 * (core + r * decoder_units + decoder_units * vocab)
+    spec = CoreSpec(kind=kind, hidden_units=hidden_units, implementation=implementation,
+                    inner_steps=inner_steps, num_copies=num_copies)
+    head = hidden_units * decoder_units + decoder_units * vocab
+    forward = 2 * (core_multiply_adds(spec, seq_len, embedding_dim) + head)
     return 3 * forward if training else forward
 
 
@@ -160,18 +132,19 @@ def _window_timer():
 
 def input_batches(input_kind: str, total_steps: int):
     """Batches of (tokens, answer): one resident batch repeated, or the training pipeline of
-    ``fwlib.train.train`` (a batch-order array gathered from the training split)."""
+    ``fwlib.supervised.fit.train`` (a batch-order array gathered from the training split)."""
     import tensorflow as tf  # noqa: PLC0415
 
-    from fwlib.data import associative  # noqa: PLC0415
-    from fwlib.train import TrainConfig, batch_order, training_dataset  # noqa: PLC0415
+    from fwlib.run.config import Budget  # noqa: PLC0415
+    from fwlib.supervised.fit import batch_order, training_dataset  # noqa: PLC0415
+    from fwlib.tasks.associative import data as associative  # noqa: PLC0415
 
     if input_kind == "resident":
         x, y = associative.generate(BATCH_SIZE, NUM_PAIRS, seed=0)
         return tf.data.Dataset.from_tensors((x, y)).repeat()
     x_train, y_train = associative.load_splits(NUM_PAIRS, 0)["train"]
     order = batch_order(len(y_train), BATCH_SIZE, total_steps, seed=0)
-    block = math.gcd(TrainConfig().steps_per_execution, total_steps)
+    block = math.gcd(Budget().steps_per_execution, total_steps)
     return training_dataset(x_train, y_train, order, block=block)
 
 
@@ -179,15 +152,14 @@ def measure_training(spec: dict) -> dict:
     """Examples/s of real training steps for one configuration, and this process's memory."""
     import keras  # noqa: PLC0415
 
-    from fwlib.train import TrainConfig, build_compiled_model  # noqa: PLC0415
+    from fwlib.supervised.fit import build_compiled_model  # noqa: PLC0415
 
     rss_after_import = peak_rss_mib()
     kind, implementation, xla, input_kind, _ = CONFIGURATIONS[spec["name"]]
     windows, warmup, window_steps = spec["windows"], spec["warmup"], spec["window_steps"]
     total = windows + warmup
-    config = TrainConfig(model=kind, hidden_units=spec["units"], implementation=implementation,
-                         num_pairs=NUM_PAIRS, batch_size=BATCH_SIZE, eval_every=window_steps,
-                         max_steps=total * window_steps).validate()
+    config = associative_config(kind, spec["units"], implementation=implementation,
+                                eval_every=window_steps, max_steps=total * window_steps)
     keras.utils.set_random_seed(0)
     model = build_compiled_model(config)
     if not xla:
@@ -211,7 +183,7 @@ def measure_matmul(spec: dict) -> dict:
     and the environment (code version, device, packages)."""
     import tensorflow as tf  # noqa: PLC0415
 
-    from fwlib.provenance import environment  # noqa: PLC0415
+    from fwlib.run.provenance import environment  # noqa: PLC0415
 
     size, chain = spec["size"], 16
     a = tf.random.normal((size, size), seed=0) / size**0.5
@@ -240,10 +212,10 @@ def measure_matmul(spec: dict) -> dict:
 
 
 def time_to_accuracy(config) -> dict:
-    """Train ``config`` with ``fwlib.train.train`` in a temporary folder; the wall-clock
+    """Train ``config`` with ``fwlib.supervised.fit.train`` in a temporary folder; the wall-clock
     (``history.csv``'s ``wall_seconds``: training and evaluations) and updates until the
     validation error first reaches ``config.target_error``."""
-    from fwlib.train import train  # noqa: PLC0415
+    from fwlib.supervised.fit import train  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / config.run_name()
@@ -252,10 +224,11 @@ def time_to_accuracy(config) -> dict:
         total_s = time.perf_counter() - start
         with open(run_dir / "history.csv", newline="") as f:
             history = list(csv.DictReader(f))
-    reached = [row for row in history if float(row["valid_error"]) <= config.target_error]
+    target = config.budget.target_error
+    reached = [row for row in history if float(row["valid_error"]) <= target]
     return {
-        "model": config.model, "hidden_units": config.hidden_units,
-        "target_error": config.target_error, "reached": bool(reached),
+        "model": config.model.kind, "hidden_units": config.model.hidden_units,
+        "target_error": target, "reached": bool(reached),
         "steps_to_target": int(reached[0]["step"]) if reached else None,
         "wall_s_to_target": float(reached[0]["wall_seconds"]) if reached else None,
         "best_valid_error": metrics["valid_error"], "test_error": metrics["test_error"],
@@ -264,13 +237,26 @@ def time_to_accuracy(config) -> dict:
     }
 
 
-def measure_time_to_accuracy(spec: dict) -> dict:
-    from fwlib.train import TrainConfig  # noqa: PLC0415
+def associative_config(kind: str, units: int, *, implementation: str = "attention",
+                       learning_rate: float = 1e-3, eval_every: int = 500,
+                       max_steps: int = 20_000, target_error: float = 0.0):
+    """A validated associative-retrieval run config for the measurements."""
+    from fwlib.cores import CoreSpec  # noqa: PLC0415
+    from fwlib.run.config import Budget, OptimSpec, RunConfig  # noqa: PLC0415
+    from fwlib.tasks.associative import AssociativeTask  # noqa: PLC0415
 
+    return RunConfig(task=AssociativeTask(num_pairs=NUM_PAIRS),
+                     model=CoreSpec(kind, units, implementation=implementation),
+                     optim=OptimSpec(learning_rate=learning_rate, batch_size=BATCH_SIZE),
+                     budget=Budget(max_steps=max_steps, eval_every=eval_every,
+                                   target_error=target_error)).validate()
+
+
+def measure_time_to_accuracy(spec: dict) -> dict:
     # The learning rate of the default profile, chosen on the validation split.
-    return time_to_accuracy(TrainConfig(model="fast_weights", hidden_units=50,
-                                        learning_rate=3e-3, target_error=TARGET_ERROR,
-                                        eval_every=500, max_steps=40_000))
+    return time_to_accuracy(associative_config("fast_weights", 50, learning_rate=3e-3,
+                                               target_error=TARGET_ERROR, eval_every=500,
+                                               max_steps=40_000))
 
 
 WORKERS = {"train": measure_training, "matmul": measure_matmul,
@@ -458,12 +444,12 @@ def main(argv: list[str] | None = None) -> int:
     matmul = run_worker({"task": "matmul", "size": MATMUL_SIZE})
     if "error" in matmul:
         raise SystemExit(f"the matrix-multiply measurement failed: {matmul['error']}")
-    alstm_missing = importlib.util.find_spec("fwlib.alstm") is None
+    alstm_missing = importlib.util.find_spec("fwlib.cores.alstm") is None
     rows = []
     for name, units in plan(args.models, args.units):
         log(f"{name} R={units} ...")
         if name == "alstm" and alstm_missing:
-            result = {"skipped": "fwlib/alstm.py is not there"}
+            result = {"skipped": "fwlib/cores/alstm.py is not there"}
         else:
             result = run_worker({"task": "train", "name": name, "units": units, **settings})
         rows.append(make_row(name, units, result, settings, matmul["matmul_gflops"]))

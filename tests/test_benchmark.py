@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from fwlib.train import TrainConfig
-
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "train_speed.py"
 
 
@@ -22,27 +20,20 @@ def _load_script():
 bench = _load_script()
 
 
-def test_flops_of_irnn_match_a_hand_count():
-    # R = 20, T = 11, D = 100: input 100·20 and recurrent 20·20 multiply-adds per step,
-    # decoder 20·100, logits 100·37; 2 FLOPs each; training = 3 × forward.
-    forward = 2 * (11 * (100 * 20 + 20 * 20) + 20 * 100 + 100 * 37)
-    assert bench.flops_per_example("irnn", 20, training=False) == forward == 64_200
-    assert bench.flops_per_example("irnn", 20) == 3 * forward
+@pytest.mark.parametrize("kind, implementation", [("rnn_ln", "attention"),
+                                                  ("fast_weights", "attention"),
+                                                  ("fast_weights", "matrix")])
+def test_flops_of_the_whole_classifier_match_its_traced_graph(kind, implementation):
+    import tensorflow as tf
 
+    from fwlib.cores import CoreSpec
+    from fwlib.cores.flops import traced_multiply_adds
+    from fwlib.tasks.associative.model import build_classifier
 
-def test_fast_weight_reads_are_counted_per_form():
-    slow = bench.flops_per_example("rnn_ln", 50, training=False)
-    attention = bench.flops_per_example("fast_weights", 50, "attention", training=False)
-    matrix = bench.flops_per_example("fast_weights", 50, "matrix", training=False)
-    assert attention - slow == 2 * 50 * 11 * 12  # reads over 1, 2, ..., 11 stored states
-    assert matrix - slow == 2 * 11 * 50 * 50 * 2  # update and one read of A per step
-    assert slow < attention < matrix
-
-
-@pytest.mark.parametrize("kind", ["fast_weights", "irnn", "lstm", "rnn_ln", "alstm"])
-def test_flops_grow_with_hidden_units(kind):
-    counts = [bench.flops_per_example(kind, r) for r in (20, 50, 100, 200)]
-    assert counts == sorted(counts) and len(set(counts)) == len(counts)
+    model = build_classifier(CoreSpec(kind, 20, implementation=implementation))
+    traced = traced_multiply_adds(lambda x: model(x), tf.TensorSpec((1, 11), tf.int32))
+    assert bench.flops_per_example(kind, 20, implementation, training=False) == 2 * traced
+    assert bench.flops_per_example(kind, 20, implementation) == 6 * traced
 
 
 def test_flops_reject_an_unknown_kind():
@@ -61,8 +52,12 @@ def test_bad_arguments_name_the_option(capsys, argv, option):
 
 
 def test_time_to_accuracy_reads_the_history():
-    config = TrainConfig(model="fast_weights", hidden_units=8, max_steps=100, eval_every=50,
-                         steps_per_execution=25, batch_size=64, target_error=0.95)
+    from dataclasses import replace
+
+    config = bench.associative_config("fast_weights", 8, eval_every=50, max_steps=100,
+                                      target_error=0.95)
+    config = replace(config, optim=replace(config.optim, batch_size=64),
+                     budget=replace(config.budget, steps_per_execution=25))
     result = bench.time_to_accuracy(config)
     assert result["reached"] and result["steps_to_target"] == 50
     assert 0 < result["wall_s_to_target"] <= result["total_wall_s"]

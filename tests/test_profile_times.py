@@ -18,10 +18,12 @@ def _profile(root: Path, name: str, log: dict, runs: dict[str, float | None]) ->
     for seed, (run, seconds) in enumerate(runs.items()):
         if seconds is not None:  # None: in the grid, not finished
             (folder / "runs" / run).mkdir()
-            config = {"model": "fast_weights", "hidden_units": 20, "seed": seed}
+            config = {"task": {"name": "associative"},
+                      "model": {"kind": "fast_weights", "hidden_units": 20}, "seed": seed}
             (folder / "runs" / run / "config.json").write_text(json.dumps(config))
             (folder / "runs" / run / "metrics.json").write_text(json.dumps(
-                {**config, "wall_seconds": seconds, "device": "cpu"}))
+                {"model": "fast_weights", "hidden_units": 20, "seed": seed,
+                 "wall_seconds": seconds, "device": "cpu"}))
 
 
 def test_rows_come_from_the_logs_and_the_grid(tmp_path):
@@ -64,11 +66,17 @@ def test_output_files_and_bad_arguments(tmp_path, capsys):
 
 
 def test_a_planned_run_is_charged_from_the_nearest_timing():
-    from fwlib.train import TrainConfig
+    from fwlib.cores import CoreSpec
+    from fwlib.run.config import RunConfig
+    from fwlib.tasks.associative import AssociativeTask
 
     timed = {("fast_weights", 20, 1, 4): 2.0, ("fast_weights", 20, 3, 4): 5.0,
              ("fast_weights", 50, 1, 4): 4.0, ("lstm", 20, 1, 4): 3.0}
-    cfg = lambda **kw: TrainConfig(**{"model": "fast_weights", "hidden_units": 20, **kw})  # noqa: E731
+
+    def cfg(model="fast_weights", hidden_units=20, inner_steps=1, num_pairs=4):
+        return RunConfig(task=AssociativeTask(num_pairs=num_pairs),
+                         model=CoreSpec(model, hidden_units, inner_steps=inner_steps))
+
     assert times.charge(cfg(), timed) == 2.0
     assert times.charge(cfg(model="lstm"), timed) == 3.0
     assert times.charge(cfg(model="rnn_ln", hidden_units=50), timed) == 4.0  # as fast weights
@@ -76,8 +84,33 @@ def test_a_planned_run_is_charged_from_the_nearest_timing():
     assert times.charge(cfg(model="lstm", num_pairs=8), timed) == 3.0 * 19 / 11  # length 2K + 3
 
 
-def test_an_estimate_plans_every_run_of_the_profile():
-    rows = times.estimate("smoke", Path(__file__).resolve().parent.parent / "results" / "default")
-    assert [(r["notebook"], r["runs"]) for r in rows] == [("02_train", 6), ("03_ablations", 3)]
+def _timings(root: Path) -> Path:
+    """Finished runs of fast weights, LSTM and IRNN at R = 20 and 50: 1 ms per update."""
+    for kind in ("fast_weights", "lstm", "irnn"):
+        for units in (20, 50):
+            folder = root / "runs" / f"{kind}_{units}"
+            folder.mkdir(parents=True)
+            config = {"task": {"name": "associative", "num_pairs": 4},
+                      "model": {"kind": kind, "hidden_units": units, "inner_steps": 1}}
+            (folder / "config.json").write_text(json.dumps(config))
+            (folder / "metrics.json").write_text(json.dumps(
+                {"model": kind, "hidden_units": units, "seed": 0, "steps": 1000,
+                 "wall_seconds": 1.0}))
+    return root
+
+
+def test_an_estimate_plans_every_run_of_the_profile(tmp_path):
+    rows = times.estimate("smoke", _timings(tmp_path), workers=(1, 2, 64))
+    assert [(r["notebook"], r["runs"]) for r in rows] == [("associative/02_train", 6),
+                                                          ("associative/03_ablations", 3)]
     assert rows[0]["updates"] == 5 * 400 + 800 and rows[1]["updates"] == 3 * 200
-    assert all(r["hours_at_most"] > 0 for r in rows)
+    assert rows[0]["hours_at_most"] == pytest.approx((5 * 400 + 800) * 0.001 / 3600)
+    for row in rows:
+        assert row["hours_1_workers"] == pytest.approx(row["hours_at_most"])
+        assert row["hours_1_workers"] > row["hours_2_workers"] >= row["hours_64_workers"] > 0
+
+
+def test_makespan_spreads_the_longest_runs_first():
+    assert times.makespan([5, 4, 3, 3, 3], 2) == 10
+    assert times.makespan([5, 4, 3], 1) == 12
+    assert times.makespan([5, 4, 3], 64) == 5

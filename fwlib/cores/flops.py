@@ -1,0 +1,69 @@
+"""FLOPs of the recurrent cores, counted from their shapes.
+
+Counting rule: every multiply-add of a matrix product, einsum or accumulated product is
+2 FLOPs, counted as the layer executes it; biases, activations, layer norm, gate products and
+scalings by λ or η are not counted. A training step costs 3 × the forward pass (forward, and
+two products of the same size per product in the backward pass).
+"""
+
+from __future__ import annotations
+
+from fwlib.cores import CoreSpec
+
+
+def core_multiply_adds(spec: CoreSpec, seq_len: int, input_dim: int) -> int:
+    """Multiply-adds of one example's forward pass through the core.
+
+    With T = ``seq_len``, D = ``input_dim``, R = ``hidden_units``, S = ``inner_steps``:
+
+    - IRNN, RNN+LN: T·R·(D + R) (input and recurrent products, every step);
+    - LSTM: 4·T·R·(D + R);
+    - fast weights: T·R·(D + R), plus the fast-weight reads: attention form, a read at step t
+      with m = t stored states costs 2·m·R (scores hᵀv, then Σ score·h), S reads per step,
+      S·R·T·(T + 1) in all; matrix form, the update A ← λA + η h hᵀ costs R² and each read
+      A·v costs R², T·R²·(1 + S) in all;
+    - A-LSTM (N = R/2 complex units, 9N = 4.5 R pre-activations): T·D·9N for the input
+      product, (T − 1)·R·9N for the recurrent one (skipped at the first step, where h = 0),
+      and 8·N_copies·N per step for the holographic memory (one complex multiply-add, 4 real
+      ones, per copy and unit to write, and again to read).
+    """
+    spec.validate()
+    t, d, r = seq_len, input_dim, spec.hidden_units
+    if spec.kind in ("irnn", "rnn_ln"):
+        return t * r * (d + r)
+    if spec.kind == "lstm":
+        return 4 * t * r * (d + r)
+    if spec.kind == "fast_weights" and spec.implementation == "attention":
+        return t * r * (d + r) + spec.inner_steps * r * t * (t + 1)
+    if spec.kind == "fast_weights":
+        return t * r * (d + r) + t * r * r * (1 + spec.inner_steps)
+    n = r // 2
+    return t * d * 9 * n + (t - 1) * r * 9 * n + t * 8 * spec.num_copies * n
+
+
+def traced_multiply_adds(function, input_spec) -> int:
+    """Multiply-adds of every matrix product and einsum that ``function`` executes on one
+    input of ``input_spec`` (a ``tf.TensorSpec``), read from its traced TensorFlow graph:
+    an independent count to check the formulas against."""
+    import math  # noqa: PLC0415
+    import re  # noqa: PLC0415
+
+    import tensorflow as tf  # noqa: PLC0415
+
+    graph = tf.function(function).get_concrete_function(input_spec).graph
+    total = 0
+    for op in graph.get_operations():
+        if op.type in ("MatMul", "BatchMatMulV2"):
+            a, b = ([int(d) for d in t.shape] for t in op.inputs)
+            flags = ("transpose_a", "transpose_b") if op.type == "MatMul" else ("adj_x", "adj_y")
+            rows, inner = (a[-1], a[-2]) if op.get_attr(flags[0]) else (a[-2], a[-1])
+            cols = b[-2] if op.get_attr(flags[1]) else b[-1]
+            total += math.prod(a[:-2]) * rows * inner * cols
+        elif op.type == "Einsum":
+            inputs = op.get_attr("equation").decode().split("->")[0].split(",")
+            sizes = {}
+            for letters, tensor in zip(inputs, op.inputs, strict=True):
+                sizes.update(zip(re.sub(r"\W", "", letters), [int(d) for d in tensor.shape],
+                                 strict=True))
+            total += math.prod(sizes.values())
+    return total

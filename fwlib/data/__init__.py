@@ -1,1 +1,0 @@
-"""Data generators for the paper's tasks."""

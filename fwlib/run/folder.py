@@ -1,0 +1,146 @@
+"""A run's folder: what was asked, what happened, and what it ended with.
+
+- ``config.json``: the run's config (:class:`fwlib.run.config.RunConfig`), with the budget in
+  force;
+- ``history.csv``: one row per evaluation;
+- ``state.json`` and ``ckpt_*`` files while it runs (the resume point), ``best_*`` weights;
+- ``metrics.json`` once it has finished: a finished run is never trained again;
+- ``.lock``: held while a process trains the run, so that two processes never train the same
+  run at once. The operating system drops the lock when its process dies, however it dies, so
+  a killed worker never leaves a run locked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import math
+import os
+import platform
+import time
+from pathlib import Path
+
+from fwlib.run.config import RunConfig
+
+
+class RunClash(ValueError):
+    """The folder holds another run than the config asks for."""
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader sees the old or the new file, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+class RunFolder:
+    """The folder of one run."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    config_path = property(lambda self: self.path / "config.json")
+    metrics_path = property(lambda self: self.path / "metrics.json")
+    state_path = property(lambda self: self.path / "state.json")
+    history_path = property(lambda self: self.path / "history.csv")
+
+    def finished(self) -> bool:
+        return self.metrics_path.exists()
+
+    def recorded_config(self) -> RunConfig | None:
+        if not self.config_path.exists():
+            return None
+        try:
+            return RunConfig.from_dict(json.loads(self.config_path.read_text()))
+        except (ValueError, TypeError) as error:
+            raise RunClash(f"{self.path} holds a run whose config cannot be read ({error}); "
+                           "use another folder or delete it") from None
+
+    def check(self, config: RunConfig) -> bool:
+        """Check the folder against ``config``; True when the run there has finished.
+
+        Raises :class:`RunClash` when the folder holds a run with another identity.
+        """
+        recorded = self.recorded_config()
+        if recorded is None:
+            return False
+        if recorded.run_id() != config.run_id():
+            raise RunClash(f"{self.path} holds another run (identity {recorded.run_id()}, "
+                           f"asked for {config.run_id()}); use another folder or delete it")
+        return self.finished()
+
+    def metrics(self) -> dict:
+        return json.loads(self.metrics_path.read_text())
+
+    def write_config(self, config: RunConfig) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.config_path, json.dumps(config.to_dict(), indent=2))
+
+    def write_json(self, name: str, value) -> None:
+        atomic_write(self.path / name, json.dumps(_json_safe(value), indent=2))
+
+    def read_state(self) -> dict | None:
+        return json.loads(self.state_path.read_text()) if self.state_path.exists() else None
+
+    def write_history(self, rows: list[dict], columns: tuple[str, ...]) -> None:
+        lines = [",".join(columns)]
+        lines += [",".join(repr(row[c]) if isinstance(row[c], float) else str(row[c])
+                           for c in columns) for row in rows]
+        atomic_write(self.history_path, "\n".join(lines) + "\n")
+
+    def record_start(self, state: dict, code_version: str) -> None:
+        """Note that training (re)starts now, at ``state["step"]``: in the state, which the
+        metrics inherit, and in ``starts.log``, one line per start, which no run overwrites."""
+        start = {"step": state["step"], "code_version": code_version,
+                 "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": platform.node(),
+                 "pid": os.getpid()}
+        state.setdefault("starts", []).append(start)
+        with open(self.path / "starts.log", "a") as log:
+            log.write(json.dumps(start) + "\n")
+
+    def starts(self) -> list[dict]:
+        path = self.path / "starts.log"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def remove(self, *names: str | None) -> None:
+        for name in names:
+            if name:
+                (self.path / name).unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the run's lock (waiting while another process holds it)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield self
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def is_locked(self) -> bool:
+        """True while some process holds the run's lock."""
+        path = self.path / ".lock"
+        if not path.exists():
+            return False
+        with open(path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False

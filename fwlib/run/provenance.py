@@ -1,0 +1,74 @@
+"""Where a result came from: code version, package versions, device."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("tensorflow", "keras", "jax", "numpy", "pandas", "papermill", "seaborn",
+            "matplotlib", "dask", "distributed", "gymnasium")
+
+
+def code_version() -> str:
+    """The ``git`` commit of the code now, with ``-dirty`` when ``fwlib``, the notebooks or
+    ``pyproject.toml`` have uncommitted changes (read afresh at every call: a long-lived
+    process records the version in force when each run starts)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "fwlib", "notebooks",
+                                "pyproject.toml"], cwd=REPO_ROOT, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+@cache
+def device() -> str:
+    """The processor (and accelerators TensorFlow sees), in words."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    text = f"{cpu}, {os.cpu_count()} cores"
+    import tensorflow as tf  # noqa: PLC0415
+
+    from fwlib import quiet_stderr  # noqa: PLC0415
+
+    with quiet_stderr():  # CUDA probing on a machine without a GPU reports its failure
+        gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        text += f", {len(gpus)} GPU(s)"
+    return text
+
+
+def backend() -> str:
+    """The Keras backend in use."""
+    import keras  # noqa: PLC0415
+
+    return keras.backend.backend()
+
+
+def environment() -> dict:
+    return {"code_version": code_version(), "device": device(), "backend": backend(),
+            "packages": package_versions(), "host": platform.node()}

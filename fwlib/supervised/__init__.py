@@ -1,0 +1,1 @@
+"""The supervised training loop shared by every classification task."""

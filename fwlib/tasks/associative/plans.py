@@ -1,0 +1,64 @@
+"""The runs that each training notebook of this experiment plans, from its parameters.
+
+The notebook and the pipeline's validation call the same function, so what the pipeline
+checks before anything runs is exactly what the notebook will train.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from fwlib.run.config import RunConfig
+from fwlib.tasks.associative import AssociativeTask, ablations
+from fwlib.tasks.associative.grid import table1_grid
+
+
+def check_data(num_pairs, data_seed, **_) -> list[RunConfig]:
+    """Notebook ``01_data``: trains nothing; its settings are checked."""
+    AssociativeTask(num_pairs=num_pairs, data_seed=data_seed).validate()
+    return []
+
+
+def train_runs(models, hidden_units, seeds, max_steps, learning_rate, eval_every, patience,
+               batch_size, num_pairs: int = 4, data_seed: int = 0, **_) -> list[RunConfig]:
+    """Notebook ``02_train``: the Table 1 grid."""
+    return table1_grid(models, hidden_units, seeds, max_steps, learning_rate,
+                       eval_every=eval_every, patience=patience, batch_size=batch_size,
+                       num_pairs=num_pairs, data_seed=data_seed)
+
+
+def ablation_plan(studies, hidden_units, seeds, max_steps, learning_rate, eval_every,
+                  patience, decays, fast_lrs, inner_steps, capacity_pairs, capacity_models,
+                  **_) -> pd.DataFrame:
+    """Notebook ``03_ablations``: one row per (study, value, R, seed), with its config."""
+    return ablations.plan(studies, hidden_units, seeds, max_steps,
+                          learning_rate=learning_rate, eval_every=eval_every,
+                          patience=patience, decays=decays, fast_lrs=fast_lrs,
+                          inner_steps=inner_steps, capacity_pairs=capacity_pairs,
+                          capacity_models=capacity_models)
+
+
+def ablation_runs(**params) -> list[RunConfig]:
+    return list(ablation_plan(**params).drop_duplicates("run")["config"])
+
+
+# notebook -> the function that plans its runs (for the pipeline's checks and estimates)
+PLANS = {"01_data": check_data, "02_train": train_runs, "03_ablations": ablation_runs}
+
+
+def write_grid(out_dir: str | os.PathLike, configs: list[RunConfig]) -> None:
+    """Record the run names of the latest Table 1 grid: Table 1 is made from these only."""
+    (Path(out_dir) / "grid.json").write_text(json.dumps([c.run_name() for c in configs],
+                                                        indent=2))
+
+
+def table1_runs(out_dir: str | os.PathLike, runs: pd.DataFrame) -> pd.DataFrame:
+    """The finished runs of the latest Table 1 grid (all runs when no grid is recorded)."""
+    grid_file = Path(out_dir) / "grid.json"
+    if grid_file.exists() and len(runs):
+        return runs[runs["run"].isin(json.loads(grid_file.read_text()))]
+    return runs

@@ -1,0 +1,211 @@
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fwlib.cores import CoreSpec
+from fwlib.run.config import Budget, OptimSpec, RunConfig
+from fwlib.run.folder import RunClash
+from fwlib.run.store import load_runs
+from fwlib.supervised.fit import batch_order, train
+from fwlib.tasks.associative import AssociativeTask
+
+SMALL = RunConfig(task=AssociativeTask(), model=CoreSpec("fast_weights", 8),
+                  optim=OptimSpec(batch_size=64),
+                  budget=Budget(max_steps=300, eval_every=50, steps_per_execution=25,
+                                patience=10_000))
+
+
+def small(**changes) -> RunConfig:
+    parts = {}
+    for part in ("task", "model", "optim", "budget"):
+        names = set(getattr(SMALL, part).__dataclass_fields__)
+        own = {k: changes.pop(k) for k in list(changes) if k in names}
+        parts[part] = replace(getattr(SMALL, part), **own)
+    return replace(SMALL, **parts, **changes)
+
+
+@pytest.mark.parametrize("change, name", [
+    ({"kind": "fw"}, "kind"), ({"hidden_units": 0}, "hidden_units"),
+    ({"decay": -0.1}, "decay"), ({"fast_lr": -1.0}, "fast_lr"),
+    ({"inner_steps": 0}, "inner_steps"), ({"learning_rate": 0.0}, "learning_rate"),
+    ({"max_steps": 120}, "max_steps"), ({"indexing": "x"}, "indexing"),
+    ({"layer_norm": "yes"}, "layer_norm"), ({"seed": -1}, "seed"), ({"num_pairs": 0}, "num_pairs"),
+    ({"batch_size": 200_000}, "batch_size"),
+])
+def test_bad_parameters_raise_before_anything_is_written(tmp_path, change, name):
+    run_dir = tmp_path / "run"
+    with pytest.raises(ValueError, match=name):
+        train(small(**change), run_dir)
+    assert not run_dir.exists()
+
+
+def test_unknown_parameter_is_named():
+    with pytest.raises(ValueError, match="unknown model parameter.*hidden"):
+        RunConfig.from_dict({"task": {"name": "associative"}, "model": {"hidden": 20}})
+    with pytest.raises(ValueError, match="task must be one of"):
+        RunConfig.from_dict({"task": {"name": "mnist"}})
+
+
+def test_batch_order_is_a_permutation_per_pass_and_a_longer_budget_extends_it():
+    order = batch_order(1000, 100, 25, seed=0)
+    assert order.shape == (25, 100)
+    assert sorted(order[:10].ravel()) == list(range(1000))
+    assert not np.array_equal(order[:10], order[10:20])
+    assert np.array_equal(order, batch_order(1000, 100, 25, seed=0))
+    assert np.array_equal(order, batch_order(1000, 100, 40, seed=0)[:25])
+
+
+def _run_in_subprocess(config: RunConfig, run_dir: Path) -> subprocess.Popen:
+    code = ("import json, sys; from fwlib.run.execute import execute; "
+            "execute(json.loads(sys.argv[1]), sys.argv[2])")
+    return subprocess.Popen([sys.executable, "-c", code, json.dumps(config.to_dict()),
+                             str(run_dir)], env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+def test_kill_and_resume_gives_identical_metrics(tmp_path):
+    config = SMALL
+    reference = train(config, tmp_path / "straight", progress=False)
+
+    run_dir = tmp_path / "interrupted"
+    process = _run_in_subprocess(config, run_dir)
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None:
+        state = run_dir / "state.json"
+        try:
+            if state.exists() and json.loads(state.read_text())["step"] >= 100:
+                break
+        except ValueError:
+            pass
+        time.sleep(0.05)
+    assert process.poll() is None, "the run finished before it could be interrupted"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (run_dir / "metrics.json").exists()
+    killed_at = json.loads((run_dir / "state.json").read_text())["step"]
+    assert 100 <= killed_at < config.budget.max_steps
+
+    resumed = train(config, run_dir, progress=False)
+    for key in ("test_error", "test_loss", "valid_error", "best_step", "steps"):
+        assert resumed[key] == reference[key], key
+    assert [s["step"] for s in resumed["starts"]] == [0, killed_at]
+    straight = pd.read_csv(tmp_path / "straight" / "history.csv")
+    again = pd.read_csv(run_dir / "history.csv")
+    pd.testing.assert_frame_equal(straight.drop(columns="wall_seconds"),
+                                  again.drop(columns="wall_seconds"))
+    assert not list(run_dir.glob("ckpt_*"))  # no checkpoint litter once finished
+
+
+def test_finished_run_is_reused_whatever_the_budget_and_records_everything(tmp_path):
+    config = small(max_steps=100)
+    first = train(config, tmp_path / "run", progress=False)
+    mtime = (tmp_path / "run" / "metrics.json").stat().st_mtime
+    second = train(small(max_steps=200, patience=50), tmp_path / "run", progress=False)
+    assert second == first and (tmp_path / "run" / "metrics.json").stat().st_mtime == mtime
+    assert first["budget"]["max_steps"] == 100
+    for key in ("test_error", "valid_error", "steps", "wall_seconds", "examples_per_second",
+                "code_version", "device", "packages", "data_digest", "backend", "run_id"):
+        assert first[key] is not None, key
+    assert first["packages"]["tensorflow"].startswith("2.")
+    assert first["data_digest"] == AssociativeTask().data_digest(AssociativeTask().splits())
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert list(history.columns) == ["step", "train_loss", "valid_loss", "valid_error",
+                                     "wall_seconds"]
+    assert list(history["step"]) == [50, 100]
+    with pytest.raises(RunClash, match="another run"):
+        train(small(max_steps=100, learning_rate=0.01), tmp_path / "run")
+
+    runs = load_runs(tmp_path)
+    assert len(runs) == 1
+    for column in ("task", "model", "hidden_units", "seed", "test_error", "valid_error", "steps",
+                   "wall_seconds", "learning_rate", "max_steps", "diverged"):
+        assert column in runs.columns
+    assert runs.loc[0, "test_error"] == first["test_error"]
+    assert runs.loc[0, "task"] == "associative" and runs.loc[0, "model"] == "fast_weights"
+
+
+def test_an_interrupted_run_resumes_under_a_longer_budget(tmp_path):
+    run_dir = tmp_path / "run"
+    process = _run_in_subprocess(small(max_steps=300), run_dir)
+    while process.poll() is None:
+        state = run_dir / "state.json"
+        try:
+            if state.exists() and json.loads(state.read_text())["step"] >= 100:
+                break
+        except ValueError:
+            pass
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    longer = train(small(max_steps=400), run_dir, progress=False)
+    straight = train(small(max_steps=400), tmp_path / "straight", progress=False)
+    assert longer["steps"] == 400 and longer["test_error"] == straight["test_error"]
+    recorded = json.loads((run_dir / "config.json").read_text())
+    assert recorded["budget"]["max_steps"] == 400
+
+
+def test_early_stopping_on_patience(tmp_path):
+    metrics = train(small(learning_rate=1e-7, max_steps=1000, patience=100), tmp_path / "run",
+                    progress=False)
+    assert metrics["stopped"] == "patience"
+    assert metrics["steps"] < 1000
+    assert metrics["steps"] - metrics["best_step"] >= 100
+
+
+def test_early_stopping_on_target(tmp_path):
+    metrics = train(small(target_error=0.95), tmp_path / "run", progress=False)
+    assert metrics["stopped"] == "target" and metrics["steps"] == 50
+
+
+def test_a_diverging_run_stops_at_once_and_keeps_no_nan_weights(tmp_path):
+    # Without layer norm and with three inner steps, the fast-weight term grows without
+    # bound: the loss is NaN within the first evaluation window.
+    config = small(layer_norm=False, inner_steps=3, fast_lr=50.0, learning_rate=0.5,
+                   max_steps=1000)
+    metrics = train(config, tmp_path / "run", progress=False)
+    assert metrics["diverged"] and metrics["stopped"] == "diverged"
+    assert metrics["steps"] < 1000
+    assert metrics["test_error"] is None or math.isfinite(metrics["test_error"])
+    for path in (tmp_path / "run").glob("best_*.weights.h5"):
+
+        model = config.task.build_model(config.model)
+        model.load_weights(path)
+        assert all(np.isfinite(w).all() for w in model.get_weights())
+    runs = load_runs(tmp_path)
+    assert bool(runs.loc[0, "diverged"])
+
+
+@dataclass(frozen=True)
+class _DisagreeingTask(AssociativeTask):
+    """Associative retrieval whose test labels are all wrong: if model selection ever read
+    the test split, it would see an error near 100 %."""
+
+    name: ClassVar[str] = "associative"
+
+    def splits(self) -> dict:
+        splits = dict(super().splits())
+        x, y = splits["test"]
+        splits["test"] = (x, np.where(y == 26, 27, 26).astype(y.dtype))  # never the answer
+        return splits
+
+
+def test_model_selection_never_sees_the_test_split(tmp_path):
+    honest = train(small(max_steps=200), tmp_path / "honest", progress=False)
+    config = replace(small(max_steps=200), task=_DisagreeingTask())
+    rigged = train(config, tmp_path / "rigged", progress=False)
+    for key in ("valid_error", "best_step", "steps"):
+        assert rigged[key] == honest[key], key
+    history = [pd.read_csv(tmp_path / n / "history.csv").drop(columns="wall_seconds")
+               for n in ("honest", "rigged")]
+    pd.testing.assert_frame_equal(*history)
+    assert rigged["test_error"] > 0.5 > honest["test_error"] - 0.4

@@ -1,0 +1,48 @@
+import math
+
+import pandas as pd
+
+from fwlib import verdicts
+from fwlib.tasks.associative import table
+
+
+def _runs(rows) -> pd.DataFrame:
+    return pd.DataFrame([{"model": m, "hidden_units": r, "seed": s, "test_error": e,
+                          "steps": 1000, "wall_seconds": 60.0, "stopped": "budget",
+                          "diverged": d, "max_steps": budget}
+                         for m, r, s, e, d, budget in rows])
+
+
+def _cell(frame, kind, units):
+    return frame[(frame["kind"] == kind) & (frame["R"] == units)].iloc[0]
+
+
+def test_cells_are_judged_per_seed_with_diverged_runs_apart():
+    runs = _runs([("fast_weights", 50, 0, 0.0049, False, 30000),
+                  ("fast_weights", 50, 1, 0.0056, False, 30000),
+                  ("fast_weights", 50, 2, 0.1727, False, 30000),
+                  ("lstm", 20, 0, 0.0454, False, 60000), ("lstm", 20, 1, 0.05, False, 60000),
+                  ("irnn", 100, 0, math.nan, True, 10000),
+                  ("irnn", 100, 1, 0.6185, False, 10000)])
+    frame = table.table1(runs)
+    assert len(frame) == 12
+    fast = _cell(frame, "fast_weights", 50)
+    assert fast["verdict"] == verdicts.MIXED and fast["seeds"] == 3
+    assert fast["agreement"] == "1 of 3 seeds within, 2 worse"  # 0.56 is above the 0.5 band
+    assert fast["per_seed"] == "0.49, 0.56, 17.27"
+    assert _cell(frame, "lstm", 20)["verdict"] == verdicts.BETTER
+    irnn = _cell(frame, "irnn", 100)
+    assert irnn["seeds"] == 1 and irnn["diverged"] == 1
+    assert irnn["verdict"] == verdicts.NOT_REPRODUCED
+    assert _cell(frame, "alstm", 20)["verdict"] == verdicts.NOT_RUN
+    wide = table.table1_wide(frame)
+    assert wide.loc["Fast weights", "R=50 ours"].startswith("6.11 ± 9.67 (1 of 3 seeds within")
+    assert wide.loc["A-LSTM", "R=20 ours"] == "not run"
+
+
+def test_budgets_below_the_minimum_are_too_short_to_judge():
+    runs = _runs([("irnn", 50, 0, 0.61, False, table.MIN_JUDGE_STEPS - 500),
+                  ("lstm", 50, 0, 0.02, False, table.MIN_JUDGE_STEPS)])
+    frame = table.table1(runs)
+    assert _cell(frame, "irnn", 50)["verdict"] == verdicts.TOO_SHORT
+    assert _cell(frame, "lstm", 50)["verdict"] == verdicts.REPRODUCED
