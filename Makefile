@@ -4,10 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PROFILE ?= default
+# Options of the pipeline (e.g. PIPELINE_ARGS="--workers 1" or "--scheduler tcp://HOST:8786")
+PIPELINE_ARGS ?=
+# Options of JupyterLab (e.g. LAB_ARGS="--port 8899 --no-browser"); as root, --allow-root is added
+LAB_ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 KERNEL := fast-weights-repro
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test lab lint benchmark clean-venv
+.PHONY: reproduce verify test lab lint benchmark clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +23,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 reproduce: $(STAMP)
-	$(BIN)/python -m fwlib.pipeline --profile $(PROFILE)
+	$(BIN)/python -m fwlib.pipeline --profile $(PROFILE) $(PIPELINE_ARGS)
+
+# Train every run of a profile afresh under results/verify/, then compare with the committed runs.
+verify: $(STAMP)
+	$(BIN)/python -m fwlib.pipeline.verify --profile $(PROFILE) $(PIPELINE_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
@@ -27,11 +36,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check fwlib tests benchmarks
 
 lab: $(STAMP)
-	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab notebooks
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab $(ROOT_FLAG) \
+		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py
-	$(BIN)/python benchmarks/profile_times.py
+	$(BIN)/python benchmarks/parallel_speed.py
+	$(BIN)/python benchmarks/profile_times.py --estimate paper --timings default
 
 clean-venv:
 	rm -rf $(VENV)

@@ -165,6 +165,11 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
         os.environ["FWLIB_SCHEDULER"] = scheduler
     where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} local worker(s)"
     console.line(f"fast-weights-repro · profile {profile_name} · {where} · {out}")
+    finished = sum(1 for _ in out.rglob("metrics.json"))
+    if finished:
+        console.line(f"{out} already holds {finished} finished runs: they are reused, not "
+                     f"trained again (`make verify PROFILE={profile_name}` trains every run "
+                     "afresh in results/verify/ and compares)")
     began = time.perf_counter()
     try:
         for position, name in enumerate(names, 1):

@@ -96,6 +96,7 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     if folder.check(config):
         return folder.metrics()
 
+    import keras  # noqa: PLC0415
     import tensorflow as tf  # noqa: PLC0415
 
     budget = config.budget
@@ -104,6 +105,11 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     x_train, y_train = splits["train"]
 
     state = folder.read_state()
+    backend = keras.backend.backend()
+    if state is not None and state.get("backend", backend) != backend:
+        raise ValueError(f"the run in {folder.path} started under the {state['backend']} "
+                         f"backend; resume it with KERAS_BACKEND={state['backend']} (this "
+                         f"process runs {backend}): checkpoints do not move between backends")
     if state is not None and state.get("eval_every") not in (None, budget.eval_every):
         raise ValueError(f"eval_every must stay {state['eval_every']} to resume the run in "
                          f"{folder.path} (got {budget.eval_every})")
@@ -116,7 +122,7 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
         optimizer_state = np.load(folder.path / _optimizer_file(state["checkpoint"]))
         for i, variable in enumerate(model.optimizer.variables):
             variable.assign(optimizer_state[f"v{i}"])
-    state["eval_every"] = budget.eval_every
+    state["eval_every"], state["backend"] = budget.eval_every, backend
     folder.record_start(state, code_version())
     data_digest = config.task.data_digest(splits)
 

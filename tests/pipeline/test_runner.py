@@ -1,6 +1,7 @@
 import io
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -256,3 +257,44 @@ def test_second_run_trains_nothing_and_says_so(smoke):
                              as_version=4)
     text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert "0 to train" in text
+
+
+class _Text(HTMLParser):
+    """The visible text of a page outside tables, scripts and styles; tables and images."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.skip, self.text, self.tables, self.images = 0, 0, [], 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables += 1
+            self.depth += 1
+        elif tag in ("script", "style"):
+            self.skip += 1
+        elif tag == "img":
+            self.images.append(dict(attrs).get("src", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.depth -= 1
+        elif tag in ("script", "style"):
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.depth and not self.skip:
+            self.text.append(data)
+
+
+def test_the_rendered_report_is_html_not_markdown(smoke):
+    smoke, _ = smoke
+    page = _Text()
+    page.feed((smoke / "report.html").read_text())
+    text = "".join(page.text)
+    assert page.tables >= 6  # Table 1, its details, the claim, ablations, deviations, ...
+    assert not re.search(r"^\s*\|.*\|\s*$", text, re.M), "a Markdown table was not rendered"
+    assert "|---" not in text and "**" not in text and "```" not in text
+    figures = [src for src in page.images if src.startswith("data:image/png;base64,")]
+    assert len(figures) == len(page.images) >= 3  # Figure 2, every R, ablations: embedded
+    deviations = text.split("Deviations and assumptions")[1][:400]
+    assert "| what |" not in deviations

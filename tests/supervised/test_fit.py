@@ -209,3 +209,13 @@ def test_model_selection_never_sees_the_test_split(tmp_path):
                for n in ("honest", "rigged")]
     pd.testing.assert_frame_equal(*history)
     assert rigged["test_error"] > 0.5 > honest["test_error"] - 0.4
+
+
+def test_a_run_is_not_resumed_under_another_backend(tmp_path):
+    from fwlib.run.folder import RunFolder
+
+    folder = RunFolder(tmp_path / "run")
+    folder.write_config(SMALL)
+    folder.write_json("state.json", {"backend": "jax", "step": 50, "eval_every": 50})
+    with pytest.raises(ValueError, match="KERAS_BACKEND=jax"):
+        train(SMALL, folder.path, progress=False)
