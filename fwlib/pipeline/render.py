@@ -16,7 +16,8 @@ def render(executed: Path, target: Path, hide_code: bool) -> None:
     exporter = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=hide_code,
                             exclude_output_prompt=hide_code)
     book = nbformat.read(executed, as_version=4)
-    if hide_code:
+    if hide_code:  # the notebook's own introduction is for its user, not the reader
+        book.cells = [c for c in book.cells if "notebook-only" not in c.metadata.get("tags", [])]
         for cell in book.cells:
             if cell.cell_type == "code":
                 cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]

@@ -298,3 +298,14 @@ def test_the_rendered_report_is_html_not_markdown(smoke):
     assert len(figures) == len(page.images) >= 3  # Figure 2, every R, ablations: embedded
     deviations = text.split("Deviations and assumptions")[1][:400]
     assert "| what |" not in deviations
+
+
+def test_no_start_up_noise_in_any_notebook_output(smoke):
+    smoke, _ = smoke
+    executed = sorted((smoke / "notebooks").rglob("*.ipynb"))
+    assert len(executed) == len(catalog.notebooks())
+    for path in executed:
+        book = nbformat.read(path, as_version=4)
+        text = json.dumps([c.get("outputs", []) for c in book.cells])
+        for noise in ("I0000", "E0000", "cuInit", "oneDNN", "absl::", "running over TCP"):
+            assert noise not in text, (path.name, noise)

@@ -84,7 +84,9 @@ def summary_markdown(table: pd.DataFrame, runs: pd.DataFrame) -> str:
         lines.append(f"**Too short to judge.** Every run's budget is below "
                      f"{MIN_JUDGE_STEPS:,} updates: these runs check that the code runs; "
                      "they say nothing about the paper, and no verdict is given.")
-    lines.append(f"Runs per cell: {', '.join(map(str, sorted(set(table['seeds']))))} "
+    ran = table[table["seeds"] > 0]
+    lines.append(f"Seeds per cell that ran: "
+                 f"{', '.join(map(str, sorted(set(ran['seeds'])))) or 'none'} "
                  f"(seeds {', '.join(map(str, seeds)) or 'none'}). "
                  + ("With one seed a cell shows one run, not what the model does in general; "
                     "the `seeds` profile has three per cell." if len(seeds) == 1 else ""))
@@ -158,6 +160,8 @@ def cell_details_markdown(table: pd.DataFrame) -> str:
     """Seeds, budget, updates, wall-clock and why the runs stopped, per cell."""
     detail = table[["model", "R", "seeds", "diverged", "per_seed", "budget", "steps_mean",
                     "minutes_mean", "stopped", "paper_error", "verdict"]].copy()
+    for column in ("budget", "steps_mean"):
+        detail[column] = detail[column].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
     detail = detail.rename(columns={"per_seed": "ours per seed (%)",
                                     "steps_mean": "updates (mean)",
                                     "minutes_mean": "minutes (mean)", "paper_error": "paper %"})
