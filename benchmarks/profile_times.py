@@ -111,15 +111,28 @@ def markdown(rows: list[dict]) -> str:
 
 
 def seconds_per_update(runs) -> dict:
-    """Mean seconds per update by (model, R, S, K), from finished runs (``load_runs``)."""
+    """Mean seconds per update (or per frame) from finished runs (``load_runs``): by (model, R,
+    S, K) for associative retrieval, by (task, model, R) for the other experiments."""
     runs = runs.assign(spu=runs["wall_seconds"] / runs["steps"])
-    keys = ["model", "hidden_units", "inner_steps", "num_pairs"]
-    return runs.groupby(keys)["spu"].mean().to_dict()
+    task = runs["task"] if "task" in runs else "associative"
+    runs = runs.assign(task=task)
+    timed = {}
+    associative = runs[runs["task"] == "associative"]
+    if len(associative):
+        keys = ["model", "hidden_units", "inner_steps", "num_pairs"]
+        timed.update(associative.groupby(keys)["spu"].mean().to_dict())
+    others = runs[runs["task"] != "associative"]
+    if len(others):
+        timed.update(others.groupby(["task", "model", "hidden_units"])["spu"].mean().to_dict())
+    return timed
 
 
 def charge(config, timed: dict) -> float:
-    """Seconds per update for ``config`` (see the module's notes on ``--estimate``)."""
+    """Seconds per update for ``config`` (see the module's notes on ``--estimate``); None for
+    another experiment's run without a timing of its kind and size."""
     kind, units = config.model.kind, config.model.hidden_units
+    if config.task.name != "associative":
+        return timed.get((config.task.name, kind, units))
     inner_steps, num_pairs = config.model.inner_steps, config.task.num_pairs
     key = (kind, units, inner_steps, num_pairs)
     if key in timed:
@@ -152,8 +165,14 @@ def estimate(profile_name: str, timings_dir: Path,
     for notebook, configs in planned["runs"].items():
         if not configs:
             continue
-        seconds = [c.budget.max_steps * charge(c, timed) for c in configs]
+        charged = [(c, charge(c, timed)) for c in configs]
+        untimed = sum(spu is None for _, spu in charged)
+        configs = [c for c, spu in charged if spu is not None]
+        seconds = [c.budget.max_steps * spu for c, spu in charged if spu is not None]
+        if not configs:
+            continue
         row = {"profile": profile_name, "notebook": notebook, "runs": len(configs),
+               "untimed": untimed,
                "updates": sum(c.budget.max_steps for c in configs),
                "hours_at_most": sum(seconds) / 3600}
         row.update({f"hours_{n}_workers": makespan(seconds, n) / 3600 for n in workers})
@@ -166,12 +185,14 @@ def estimate_markdown(rows: list[dict], timings_dir: Path) -> str:
               k.endswith("_workers")] if rows else []
     lines = [f"Upper bound on training time: every planned run charged its whole budget at the "
              f"seconds per update of the runs under `{timings_dir}` (one run per worker, one "
-             "TensorFlow thread per run), spread over N workers.", "",
-             "| profile | notebook | runs | updates | "
+             "TensorFlow thread per run), spread over N workers; runs of a kind without a "
+             "timing are left out and counted.", "",
+             "| profile | notebook | runs (left out) | updates | "
              + " | ".join(f"hours, {n} worker{'s' if n > 1 else ''}" for n in counts) + " |",
              "|---|---|---:|---:|" + "---:|" * len(counts)]
     for r in rows:
-        lines.append(f"| {r['profile']} | {r['notebook']} | {r['runs']} | {r['updates']:,} | "
+        lines.append(f"| {r['profile']} | {r['notebook']} | {r['runs']} ({r['untimed']}) | "
+                     f"{r['updates']:,} | "
                      + " | ".join(f"{r[f'hours_{n}_workers']:.1f}" for n in counts) + " |")
     if rows:
         lines += ["", "| all notebooks | " + " | ".join(

@@ -54,9 +54,9 @@ def compare(committed: Path, fresh: Path) -> pd.DataFrame:
     """One row per run of the fresh results: its committed metrics beside the new ones."""
     old_runs, new_runs = _metrics(committed), _metrics(fresh)
     rows = []
-    for run, new in new_runs.items():
-        old = old_runs.get(run)
-        row = {"run": run}
+    for name, new in new_runs.items():
+        old = old_runs.get(name)
+        row = {"run": name}
         if old is None:
             row.update(status="no committed run", differences="", why="")
         else:

@@ -21,7 +21,9 @@ from types import ModuleType
 # name -> module; the report's sections follow this order.
 TASKS = {
     "associative": "fwlib.tasks.associative",
+    "mnist_glimpses": "fwlib.tasks.mnist_glimpses",
     "multipie": "fwlib.tasks.multipie",
+    "catch": "fwlib.tasks.catch",
 }
 
 

@@ -15,6 +15,7 @@ from fwlib.pipeline.__main__ import main
 from fwlib.pipeline.console import Console
 from fwlib.pipeline.profiles import read_yaml
 from fwlib.run.store import load_runs
+from fwlib.tasks import TASKS
 
 NOTEBOOKS = [catalog.notebook_path(n) for n in catalog.notebooks()]
 
@@ -24,6 +25,8 @@ def test_notebooks_are_grouped_by_task_with_the_report_last():
     assert names[:4] == ["associative/01_data", "associative/02_train",
                          "associative/03_ablations", "associative/04_figures"]
     assert names[-1] == "report"
+    tasks = [n.split("/")[0] for n in names[:-1]]
+    assert tasks == sorted(tasks, key=list(TASKS).index)  # grouped, in the paper's order
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -145,10 +148,13 @@ def test_bad_options_are_named(capsys, tmp_path):
     names = catalog.notebooks()
     with pytest.raises(pipeline.PipelineError, match="--only must name one of"):
         pipeline.selected(names, ["99"], None)
-    assert pipeline.selected(names, None, "04") == ["associative/04_figures", "report"]
-    assert pipeline.selected(names, ["02", "associative/01_data"], None) == [
+    assert pipeline.selected(names, None, "associative/04_figures") == names[
+        names.index("associative/04_figures"):]
+    assert pipeline.selected(names, ["associative/02_train", "associative/01_data"], None) == [
         "associative/01_data", "associative/02_train"]
-    assert pipeline.selected(names, ["associative"], None) == names[:-1]
+    assert pipeline.selected(names, ["associative"], None) == [
+        n for n in names if n.startswith("associative/")]
+    assert pipeline.selected(names, ["report"], None) == ["report"]
     assert main(["--profile", "smoke", "--scheduler", "localhost:8786",
                  "--results-root", str(tmp_path)]) == 2
     assert "scheduler must be a Dask scheduler address" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from fwlib.tasks.associative import AssociativeTask
 KEYS = ("test_error", "test_loss", "valid_error", "best_step", "steps", "stopped")
 
 
-def grid(max_steps=200, kinds=("fast_weights", "lstm", "irnn"), seeds=(0, 1)):
+def grid(max_steps=200, kinds=("fast_weights", "irnn"), seeds=(0, 1)):
     return [RunConfig(task=AssociativeTask(), model=CoreSpec(kind, 8),
                       optim=OptimSpec(batch_size=64, learning_rate=3e-3),
                       budget=Budget(max_steps=max_steps, eval_every=50, steps_per_execution=25,

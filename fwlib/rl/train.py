@@ -1,0 +1,263 @@
+"""A2C training for any task with a batched game and an agent: one config -> one run folder.
+
+Each update plays ``num_envs`` fresh episodes to their end (every episode of the game lasts
+``episode_length`` steps), sampling actions from the policy, then takes one Adam step on the
+A2C loss of :class:`fwlib.rl.config.A2CSpec` over the whole batch of episodes. Every random
+draw of update ``u`` comes from the seed ``[seed, 0, u]`` (the games' starts and the sampled
+actions), so a run depends on its seed alone, and a resumed run on nothing else either.
+
+Every ``eval_every`` frames: a row of ``history.csv`` (frames, the mean reward and catch rate
+of the training episodes since the last row, the greedy catch rate on ``eval_episodes`` fixed
+evaluation games, the losses, the wall-clock) and a checkpoint, ``state.json`` being the commit
+point. The run stops at ``max_steps`` frames, or at once when a loss turns NaN or infinite
+(recorded as diverged). Its metrics hold the greedy catch rate over ``final_episodes`` fresh
+games, whose seeds are never used for training or for the evaluations during training.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fwlib.rl.returns import n_step_returns
+from fwlib.run.config import RunConfig
+from fwlib.run.folder import RunFolder
+from fwlib.run.provenance import code_version, environment
+from fwlib.run.seeding import seed_everything
+
+HISTORY_COLUMNS = ("frames", "train_reward", "train_catch_rate", "eval_catch_rate",
+                   "policy_loss", "value_loss", "entropy", "wall_seconds")
+# Seed streams: [seed, stream, index]; never shared between training and evaluation.
+TRAIN_STREAM, EVAL_STREAM, FINAL_STREAM = 0, 1, 2
+NUM_ACTIONS = 3  # the one-hot previous action is part of the agent's input
+
+
+def _interactive() -> bool:
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
+def game_seeds(seed: int, stream: int, index: int, count: int) -> np.ndarray:
+    """``count`` game seeds of stream ``stream`` (training, evaluation, final), batch ``index``."""
+    return np.random.default_rng([seed, stream, index]).integers(2**31, size=count)
+
+
+def sample_actions(logits: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Actions drawn from softmax(logits) by inverting its CDF at ``uniforms`` (one per row)."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    probs = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    cdf = np.cumsum(probs, axis=-1)
+    return np.minimum((uniforms[:, None] > cdf).sum(axis=-1), logits.shape[-1] - 1)
+
+
+class Learner:
+    """The agent, its optimiser and its compiled acting and learning steps."""
+
+    def __init__(self, config: RunConfig):
+        import keras  # noqa: PLC0415
+        import tensorflow as tf  # noqa: PLC0415
+
+        self.config, self.optim = config, config.optim
+        self.agent = config.task.build_agent(config.model)
+        self.optimizer = keras.optimizers.Adam(self.optim.learning_rate,
+                                               global_clipnorm=self.optim.clip_norm or None)
+        self.optimizer.build(self.agent.trainable_variables)
+        self.act = tf.function(self._act, jit_compile=True, reduce_retracing=True)
+        self.learn = tf.function(self._learn, jit_compile=True, reduce_retracing=True)
+
+    def _act(self, observation, state):
+        return self.agent.step(observation, state)
+
+    def _learn(self, observations, actions, returns):
+        import tensorflow as tf  # noqa: PLC0415
+
+        optim = self.optim
+        with tf.GradientTape() as tape:
+            logits, values = self.agent(observations)
+            log_probs = tf.nn.log_softmax(logits)
+            taken = tf.reduce_sum(log_probs * tf.one_hot(actions, logits.shape[-1]), axis=-1)
+            advantage = tf.stop_gradient(returns - values)
+            policy_loss = -tf.reduce_mean(taken * advantage)
+            value_loss = 0.5 * tf.reduce_mean(tf.square(returns - values))
+            entropy = -tf.reduce_mean(tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=-1))
+            loss = policy_loss + optim.value_cost * value_loss - optim.entropy_cost * entropy
+        grads = tape.gradient(loss, self.agent.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.agent.trainable_variables, strict=True))
+        return policy_loss, value_loss, entropy
+
+    def play(self, env, seeds, uniforms=None):
+        """Play ``len(seeds)`` episodes to their end: sampled actions where ``uniforms``
+        (``[T, batch]``) are given, greedy ones otherwise. The agent's input at each step is
+        the flattened screen and the one-hot action it took before (zeros at the start).
+        Returns inputs ``[batch, T, D]``, actions, values and rewards ``[T, batch]``."""
+        batch = len(seeds)
+        screen = env.reset(seeds).reshape(batch, -1)
+        previous = np.zeros((batch, NUM_ACTIONS), dtype=np.float32)
+        state = self.agent.initial_state(batch)
+        inputs, actions, values, rewards = [], [], [], []
+        for t in range(env.episode_length):
+            observation = np.concatenate([screen, previous], axis=1)
+            logits, value, state = self.act(observation, state)
+            logits = np.asarray(logits, dtype=np.float64)
+            action = (np.argmax(logits, axis=-1) if uniforms is None
+                      else sample_actions(logits, uniforms[t]))
+            inputs.append(observation)
+            actions.append(action)
+            values.append(np.asarray(value))
+            screen, reward, _ = env.step(action)
+            screen = screen.reshape(batch, -1)
+            previous = np.eye(NUM_ACTIONS, dtype=np.float32)[action]
+            rewards.append(reward)
+        return (np.stack(inputs, axis=1), np.stack(actions), np.stack(values),
+                np.stack(rewards))
+
+    def catch_rate(self, seed: int, stream: int, episodes: int, batch: int = 500) -> float:
+        """Greedy catch rate over ``episodes`` games of seed stream ``stream``."""
+        caught = 0
+        for index, start in enumerate(range(0, episodes, batch)):
+            count = min(batch, episodes - start)
+            env = self.config.task.make_env(count)
+            *_, rewards = self.play(env, game_seeds(seed, stream, index, count))
+            caught += int((rewards[-1] > 0).sum())
+        return caught / episodes
+
+    def update(self, env, update_index: int) -> dict:
+        """One A2C update on a fresh batch of episodes; their rewards and the losses."""
+        seed, optim = self.config.seed, self.optim
+        rng = np.random.default_rng([seed, TRAIN_STREAM, update_index])
+        seeds = rng.integers(2**31, size=optim.num_envs)
+        uniforms = rng.random((env.episode_length, optim.num_envs))
+        observations, actions, values, rewards = self.play(env, seeds, uniforms)
+        returns = n_step_returns(rewards, values, optim.n_steps, optim.discount)
+        losses = self.learn(observations.astype(np.float32), actions.T.astype(np.int32),
+                            returns.T.astype(np.float32))
+        return {"reward": float(rewards.sum(axis=0).mean()),
+                "catch_rate": float((rewards[-1] > 0).mean()),
+                "losses": [float(v) for v in losses]}
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def save(self, path: Path) -> None:
+        arrays = {f"w{i}": np.asarray(v) for i, v in enumerate(self.agent.weights)}
+        arrays.update({f"o{i}": np.asarray(v) for i, v in enumerate(self.optimizer.variables)})
+        np.savez(path, **arrays)
+
+    def load(self, path: Path) -> None:
+        arrays = np.load(path)
+        for i, variable in enumerate(self.agent.weights):
+            variable.assign(arrays[f"w{i}"])
+        for i, variable in enumerate(self.optimizer.variables):
+            variable.assign(arrays[f"o{i}"])
+
+
+def _fresh_state() -> dict:
+    return {"step": 0, "updates": 0, "train_seconds": 0.0, "history": [], "checkpoint": None,
+            "stopped": None, "starts": []}
+
+
+def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) -> dict:
+    """Train ``config`` in ``run_dir`` (resuming if a checkpoint is there); return its metrics.
+
+    A finished run is not trained again: its recorded metrics are returned.
+    """
+    config.validate()
+    folder = RunFolder(run_dir)
+    if folder.check(config):
+        return folder.metrics()
+
+    budget, task = config.budget, config.task
+    seed_everything(config.seed)
+    state = folder.read_state()
+    if state is not None and state.get("eval_every") not in (None, budget.eval_every):
+        raise ValueError(f"eval_every must stay {state['eval_every']} to resume the run in "
+                         f"{folder.path} (got {budget.eval_every})")
+    folder.write_config(config)
+    learner = Learner(config)
+    if state is None:
+        state = _fresh_state()
+    else:
+        learner.load(folder.path / state["checkpoint"])
+    state["eval_every"] = budget.eval_every
+    folder.record_start(state, code_version())
+
+    bar = None
+    if progress or (progress is None and _interactive()):
+        from tqdm.auto import tqdm  # noqa: PLC0415
+
+        bar = tqdm(total=budget.max_steps, initial=state["step"], unit="frame",
+                   desc=config.run_name(), file=sys.stderr, dynamic_ncols=True)
+    env = task.make_env(config.optim.num_envs)
+    frames_per_update = config.optim.num_envs * env.episode_length
+    episodes, started = [], time.perf_counter()
+    while state["step"] < budget.max_steps and not state["stopped"]:
+        result = learner.update(env, state["updates"])
+        state["updates"] += 1
+        state["step"] += frames_per_update
+        episodes.append(result)
+        diverged = not all(math.isfinite(v) for v in result["losses"])
+        next_eval = (len(state["history"]) + 1) * budget.eval_every
+        if diverged or state["step"] >= min(next_eval, budget.max_steps):
+            state["train_seconds"] += time.perf_counter() - started
+            _evaluate(config, folder, learner, state, episodes, diverged)
+            episodes, started = [], time.perf_counter()
+            if bar is not None:
+                bar.update(min(state["step"], budget.max_steps) - bar.n)
+                bar.set_postfix(catch=f"{state['history'][-1]['eval_catch_rate']:.0%}")
+    if bar is not None:
+        bar.close()
+
+    final_rate = None
+    if state["stopped"] != "diverged":
+        final_rate = learner.catch_rate(config.seed, FINAL_STREAM, budget.final_episodes)
+    metrics = {
+        "model": config.model.kind, "hidden_units": config.model.hidden_units,
+        "seed": config.seed, "run_id": config.run_id(), "version": task.version,
+        "catch_rate": final_rate, "final_episodes": budget.final_episodes,
+        "last_eval_catch_rate": state["history"][-1]["eval_catch_rate"]
+        if state["history"] else None,
+        "steps": state["step"], "frames": state["step"], "updates": state["updates"],
+        "stopped": state["stopped"] or "budget", "diverged": state["stopped"] == "diverged",
+        "budget": {"max_steps": budget.max_steps, "eval_every": budget.eval_every,
+                   "eval_episodes": budget.eval_episodes},
+        "wall_seconds": state["train_seconds"],
+        "frames_per_second": state["step"] / max(state["train_seconds"], 1e-9),
+        "num_params": int(learner.agent.count_params()),
+        "data_digest": task.env_digest(),
+        **environment(),
+        "code_version": state["starts"][0]["code_version"],
+        "starts": state["starts"],
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    folder.write_json("metrics.json", metrics)
+    folder.remove(state["checkpoint"], "state.json")
+    return metrics
+
+
+def _evaluate(config: RunConfig, folder: RunFolder, learner: Learner, state: dict,
+              episodes: list[dict], diverged: bool) -> None:
+    """Record a history row and (unless diverged) checkpoint, ``state.json`` last."""
+    losses = np.array([e["losses"] for e in episodes], dtype=np.float64)
+    eval_rate = math.nan if diverged else learner.catch_rate(
+        config.seed, EVAL_STREAM, config.budget.eval_episodes)
+    state["history"].append({
+        "frames": state["step"],
+        "train_reward": float(np.mean([e["reward"] for e in episodes])),
+        "train_catch_rate": float(np.mean([e["catch_rate"] for e in episodes])),
+        "eval_catch_rate": eval_rate,
+        "policy_loss": float(losses[:, 0].mean()), "value_loss": float(losses[:, 1].mean()),
+        "entropy": float(losses[:, 2].mean()),
+        "wall_seconds": round(state["train_seconds"], 3)})
+    if diverged:  # no weights of this update are kept: they may hold NaN
+        state["stopped"] = "diverged"
+        folder.write_history(state["history"], HISTORY_COLUMNS)
+        return
+    checkpoint = f"ckpt_{state['step']:010d}.npz"
+    learner.save(folder.path / checkpoint)
+    previous, state["checkpoint"] = state["checkpoint"], checkpoint
+    folder.write_json("state.json", state)  # the commit point
+    folder.write_history(state["history"], HISTORY_COLUMNS)
+    if previous:
+        folder.remove(previous)

@@ -1,0 +1,91 @@
+"""The models of Table 2: a glimpse classifier around a recurrent core, and a ConvNet.
+
+- Glimpse classifier: image -> fixed glimpse sequence [T, 69] (:mod:`.glimpses`, no weights)
+  -> a glimpse encoder (one layer of ReLUs, the same at every step; 100 by default) -> core
+  (IRNN, LSTM or fast weights, R = ``hidden_units``) -> last state -> 10 logits.
+- ConvNet (sees the whole image), LeNet-like: 5×5 conv, 16 ReLU maps -> 2×2 max-pool -> 5×5
+  conv, 32 ReLU maps -> 2×2 max-pool -> ``hidden_units`` ReLUs (its last hidden layer, the
+  table's column) -> 10 logits. Its layout is an assumption (the paper does not give it),
+  sized so that it trains in minutes on one CPU core.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fwlib.cores import build_core
+from fwlib.tasks.mnist_glimpses import glimpses
+from fwlib.tasks.mnist_glimpses.data import IMAGE_SIDE, NUM_CLASSES
+
+CONV_FILTERS = (16, 32)
+CONV_KERNEL = 5
+
+
+def _glimpse_layer_class():
+    import keras  # noqa: PLC0415
+
+    class GlimpseSequence(keras.layers.Layer):
+        """images [B, 28, 28] -> glimpse sequences [B, T, 69], as
+        :func:`fwlib.tasks.mnist_glimpses.glimpses.extract` computes them (no weights)."""
+
+        def __init__(self, order: str = "coarse_fine", **kwargs):
+            super().__init__(**kwargs)
+            ids = glimpses.order_ids(order)
+            self.order = order
+            self.index = glimpses.index_table()[ids].reshape(-1)  # [T * 49 * 4]
+            self.codes = np.eye(glimpses.NUM_GLIMPSES, dtype="float32")[ids]  # [T, 20]
+            self.steps = len(ids)
+
+        def call(self, images):
+            from keras import ops  # noqa: PLC0415
+
+            flat = ops.reshape(images, (-1, IMAGE_SIDE * IMAGE_SIDE))
+            pixels = ops.take(flat, ops.convert_to_tensor(self.index), axis=1)
+            pixels = ops.mean(ops.reshape(pixels, (-1, self.steps, glimpses.PIXELS, 4)), -1)
+            codes = ops.broadcast_to(ops.convert_to_tensor(self.codes)[None],
+                                     (ops.shape(pixels)[0], self.steps, glimpses.NUM_GLIMPSES))
+            return ops.concatenate([pixels, codes], axis=-1)
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], self.steps, glimpses.STEP_FEATURES)
+
+        def get_config(self):
+            return {**super().get_config(), "order": self.order}
+
+    return GlimpseSequence
+
+
+def glimpse_layer(order: str = "coarse_fine", name: str = "glimpses"):
+    return _glimpse_layer_class()(order, name=name)
+
+
+def build_glimpse_classifier(core, order: str = "coarse_fine", encoder_units: int = 0):
+    """images [B, 28, 28] -> glimpses -> (``encoder_units`` ReLUs per glimpse, when > 0) ->
+    ``core`` (a :class:`fwlib.cores.CoreSpec`) -> 10 logits from the last hidden state."""
+    import keras  # noqa: PLC0415
+
+    glimpses.check_order(order)
+    images = keras.Input(shape=(IMAGE_SIDE, IMAGE_SIDE), name="images")
+    x = glimpse_layer(order)(images)
+    if encoder_units:
+        x = keras.layers.Dense(encoder_units, activation="relu", name="encoder")(x)
+    x = build_core(core)(x)
+    logits = keras.layers.Dense(NUM_CLASSES, name="logits")(x)
+    return keras.Model(images, logits, name=f"{core.kind}_glimpses")
+
+
+def build_convnet(hidden_units: int):
+    """images [B, 28, 28] -> two conv + max-pool stages -> ``hidden_units`` ReLUs -> 10
+    logits."""
+    import keras  # noqa: PLC0415
+
+    images = keras.Input(shape=(IMAGE_SIDE, IMAGE_SIDE), name="images")
+    x = keras.layers.Reshape((IMAGE_SIDE, IMAGE_SIDE, 1))(images)
+    for i, filters in enumerate(CONV_FILTERS):
+        x = keras.layers.Conv2D(filters, CONV_KERNEL, padding="valid", activation="relu",
+                                name=f"conv{i + 1}")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(hidden_units, activation="relu", name="hidden")(x)
+    logits = keras.layers.Dense(NUM_CLASSES, name="logits")(x)
+    return keras.Model(images, logits, name="convnet")

@@ -1,0 +1,204 @@
+"""Table 2 of the paper beside ours, judged by the rule of :mod:`fwlib.verdicts`, and the
+paper's claim about it judged by a stated rule."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from fwlib import paper, verdicts
+from fwlib.tasks.mnist_glimpses.data import SPLIT_SIZES
+from fwlib.tasks.mnist_glimpses.plans import TABLE2_MODELS, TABLE2_UNITS
+from fwlib.tasks.mnist_glimpses.spec import MODEL_LABELS
+
+# The smallest update budget whose runs are judged against the paper (about five passes over
+# the 50,000 training images at batch 128): below it every model is still far from where it
+# settles, and a "not reproduced" would say nothing about the paper. Runs on a subset of the
+# training set (``train_examples`` < 50,000) are never judged.
+MIN_JUDGE_STEPS = 2_000
+
+# A run "still improving at the budget" ran out of updates with its best validation error in
+# the last LATE_FRACTION of its updates; otherwise it stopped on a plateau.
+LATE_FRACTION = 0.2
+STILL_IMPROVING, PLATEAU = "still improving", "plateau"
+
+
+def judgeable(cell: pd.DataFrame) -> bool:
+    """A cell is judged only when every one of its runs had a budget of at least
+    ``MIN_JUDGE_STEPS`` updates on the whole training set."""
+    budgets = pd.to_numeric(cell.get("max_steps", pd.Series(dtype=float)), errors="coerce")
+    examples = pd.to_numeric(cell.get("train_examples", pd.Series(dtype=float)),
+                             errors="coerce")
+    return (bool(len(budgets.dropna())) and float(budgets.min()) >= MIN_JUDGE_STEPS
+            and len(examples.dropna()) == len(cell)
+            and float(examples.min()) >= SPLIT_SIZES["train"])
+
+
+def trend(stopped: str, best_step: float, steps: float) -> str:
+    """``still improving`` when a run ran out of budget with its best validation error in the
+    last ``LATE_FRACTION`` of its updates; ``plateau`` otherwise."""
+    if stopped == "budget" and best_step > (1.0 - LATE_FRACTION) * steps:
+        return STILL_IMPROVING
+    return PLATEAU
+
+
+def _counts(values) -> str:
+    counts = pd.Series(list(values)).value_counts()
+    return ", ".join(f"{k} ×{n}" for k, n in counts.items())
+
+
+def table2(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, R) cell of Table 2: the paper's error, ours over seeds (mean, std,
+    min, max, per-seed agreement), diverged runs apart, updates, minutes, why the runs
+    stopped and whether they were still improving, and the verdict."""
+    rows = []
+    for model in TABLE2_MODELS:
+        for units in TABLE2_UNITS:
+            reference = paper.TABLE2[(model, units)]
+            cell = runs if runs.empty else runs[(runs["model"] == model)
+                                                & (runs["hidden_units"] == units)]
+            diverged = cell["diverged"].astype(bool) if len(cell) else pd.Series(dtype=bool)
+            kept = cell[~diverged] if len(cell) else cell
+            errors = (100.0 * pd.to_numeric(kept["test_error"], errors="coerce")
+                      if len(kept) else pd.Series(dtype=float))
+            result = verdicts.judge(reference, errors, diverged=int(diverged.sum()),
+                                    judgeable=judgeable(cell) if len(cell) else True)
+            trends = ([trend(r["stopped"], r["best_step"], r["steps"])
+                       for _, r in kept.iterrows()] if len(kept) else [])
+            rows.append({
+                "model": MODEL_LABELS[model], "kind": model, "R": units,
+                "paper_error": reference, "paper_source": paper.TABLE2_SOURCE,
+                "ours_mean": result["mean"], "ours_std": result["std"],
+                "ours_min": result["min"], "ours_max": result["max"],
+                "seeds": result["seeds"], "diverged": result["diverged"],
+                "per_seed": ", ".join(f"{e:.2f}" for e in errors.dropna()),
+                "agreement": result["agreement"],
+                "budget": int(cell["max_steps"].max()) if len(cell) else None,
+                "steps_mean": float(cell["steps"].mean()) if len(cell) else None,
+                "minutes_mean": float(cell["wall_seconds"].mean()) / 60 if len(cell) else None,
+                "stopped": _counts(cell["stopped"]) if len(cell) else None,
+                "trend": _counts(trends) if trends else None,
+                "verdict": result["verdict"],
+            })
+    return pd.DataFrame(rows)
+
+
+def _fmt_ours(row) -> str:
+    if int(row["seeds"]) == 0:
+        return row["verdict"]
+    return verdicts.format_cell({"seeds": int(row["seeds"]), "verdict": row["verdict"],
+                                 "mean": row["ours_mean"], "agreement": row["agreement"],
+                                 "std": None if pd.isna(row["ours_std"]) else row["ours_std"]})
+
+
+def table2_wide(table: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 laid out as in the paper, models as rows: per R, the paper's error beside ours."""
+    out = {}
+    for units in TABLE2_UNITS:
+        part = table[table["R"] == units].set_index("model")
+        out[f"{units} paper"] = part["paper_error"].map(lambda v: f"{v:.2f}")
+        out[f"{units} ours"] = part.apply(_fmt_ours, axis=1)
+    wide = pd.DataFrame(out)
+    wide.index.name = "model"
+    return wide.loc[[MODEL_LABELS[m] for m in TABLE2_MODELS]]
+
+
+# ------------------------------------------------------------------------ the paper's claim
+
+CLAIM = ("fast weights beat the IRNN and the LSTM at every width, and come close to the "
+         "ConvNet")
+CLAIM_RULE = (
+    "Per width R: fast weights *beat* a baseline when every fast-weights seed has a lower "
+    "test error than every seed of that baseline, *lose* when every one is higher, and the "
+    "comparison is *unclear* when the seeds overlap. At the largest width (200), fast weights "
+    "are *close to the ConvNet* when their mean error is at most the ConvNet's mean plus "
+    "max(0.5, 0.25 × ConvNet) percentage points (the band of the verdict rule). The claim "
+    "*holds* when fast weights beat both baselines at every width and are close to the "
+    "ConvNet at 200; it *does not hold* when any comparison is lost or they are not close; "
+    "otherwise it is *unclear*. It is *not judged* when a cell is missing, when a cell has "
+    "budgets too short to judge, or with fewer than 2 seeds per cell (one run per cell shows "
+    "one run, not a model); the comparisons are listed anyway.")
+HOLDS, DOES_NOT_HOLD, UNCLEAR, NOT_JUDGED = "holds", "does not hold", "unclear", "not judged"
+
+
+def compare(fast: list[float], other: list[float]) -> str:
+    """``beats``, ``loses`` or ``unclear``: every fast-weights seed below (above) every seed of
+    the other model, or overlapping."""
+    if max(fast) < min(other):
+        return "beats"
+    if min(fast) > max(other):
+        return "loses"
+    return "unclear"
+
+
+def claim(errors: dict[tuple[str, int], list[float]], judgeable: bool = True,
+          min_seeds: int = 2) -> dict:
+    """The claim's verdict from test errors in % per (kind, R): ``verdict``, ``reason`` and
+    ``comparisons`` (one line per comparison)."""
+    lines, outcomes = [], []
+    missing = [f"{MODEL_LABELS[k]} R={r}" for k in TABLE2_MODELS for r in TABLE2_UNITS
+               if not errors.get((k, r))]
+    for units in TABLE2_UNITS:
+        fast = errors.get(("fast_weights", units)) or []
+        for baseline in ("irnn", "lstm"):
+            other = errors.get((baseline, units)) or []
+            if fast and other:
+                outcome = compare(fast, other)
+                outcomes.append(outcome)
+                lines.append(f"R={units}: fast weights {outcome} {MODEL_LABELS[baseline]} "
+                             f"({_mean(fast):.2f} vs {_mean(other):.2f} %)")
+    top = max(TABLE2_UNITS)
+    fast, conv = errors.get(("fast_weights", top)) or [], errors.get(("convnet", top)) or []
+    close = None
+    if fast and conv:
+        band = verdicts.tolerance(_mean(conv))
+        close = _mean(fast) <= _mean(conv) + band
+        lines.append(f"R={top}: fast weights {_mean(fast):.2f} % vs ConvNet {_mean(conv):.2f} "
+                     f"% (close when at most {_mean(conv) + band:.2f} %): "
+                     f"{'close' if close else 'not close'}")
+    seeds = min((len(v) for v in errors.values() if v), default=0)
+    if missing:
+        verdict, reason = NOT_JUDGED, "missing cells: " + ", ".join(missing)
+    elif not judgeable:
+        verdict, reason = NOT_JUDGED, "budgets too short to judge"
+    elif seeds < min_seeds:
+        verdict, reason = NOT_JUDGED, f"{seeds} seed per cell (at least {min_seeds} needed)"
+    elif "loses" in outcomes or close is False:
+        verdict, reason = DOES_NOT_HOLD, "a comparison is lost or fast weights are not close"
+    elif all(o == "beats" for o in outcomes) and close:
+        verdict, reason = HOLDS, "every comparison won and close to the ConvNet"
+    else:
+        verdict, reason = UNCLEAR, "seeds overlap in some comparison"
+    return {"verdict": verdict, "reason": reason, "comparisons": lines}
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def errors_by_cell(runs: pd.DataFrame) -> dict[tuple[str, int], list[float]]:
+    """Test errors in % of the finished, non-diverged runs, per (kind, R)."""
+    out: dict[tuple[str, int], list[float]] = {}
+    if runs.empty:
+        return out
+    kept = runs[~runs["diverged"].astype(bool)]
+    for _, row in kept.iterrows():
+        value = pd.to_numeric(row["test_error"], errors="coerce")
+        if pd.notna(value):
+            out.setdefault((row["model"], int(row["hidden_units"])), []).append(100 * value)
+    return out
+
+
+def paper_errors() -> dict[tuple[str, int], list[float]]:
+    """The paper's Table 2 in the same form (one number per cell)."""
+    return {key: [value] for key, value in paper.TABLE2.items()}
+
+
+def claim_table(runs: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The claim judged on the paper's own numbers and on ours, side by side."""
+    judged = not (table["verdict"] == verdicts.TOO_SHORT).any()
+    rows = []
+    for source, result in (("paper", claim(paper_errors(), min_seeds=1)),
+                           ("ours", claim(errors_by_cell(runs), judgeable=judged))):
+        rows.append({"numbers": source, "verdict": result["verdict"],
+                     "reason": result["reason"], "comparisons": "; ".join(result["comparisons"])})
+    return pd.DataFrame(rows)

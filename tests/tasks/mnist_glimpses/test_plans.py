@@ -1,0 +1,58 @@
+import pytest
+
+from fwlib.run.config import RunConfig
+from fwlib.tasks.mnist_glimpses import plans
+from fwlib.tasks.mnist_glimpses.spec import GlimpseModelSpec
+
+GRID = dict(models=["fast_weights", "convnet"], hidden_units=[50], seeds=[0],
+            max_steps={"default": 100}, learning_rate={"default": 0.001}, eval_every=50,
+            patience=500, batch_size=32, order="coarse_fine", train_examples=256)
+
+
+def test_the_grid_and_its_run_identity():
+    configs = plans.train_runs(**GRID)
+    assert [c.model.kind for c in configs] == ["fast_weights", "convnet"]
+    assert configs[0].run_name().startswith("fast_weights_R50_seed0_")
+    # order and training-set size are part of a run's identity
+    other = plans.train_runs(**{**GRID, "order": "fine_centre"})
+    assert configs[0].run_id() != other[0].run_id()
+    fewer = plans.train_runs(**{**GRID, "train_examples": 128})
+    assert configs[0].run_id() != fewer[0].run_id()
+    # fast-weight settings do not tell LSTM or ConvNet runs apart
+    conv = RunConfig(task=configs[1].task, model=GlimpseModelSpec(kind="convnet", decay=0.5))
+    assert conv.identity()["model"] == {"kind": "convnet", "hidden_units": 100}
+    lstm = RunConfig(task=configs[1].task, model=GlimpseModelSpec(kind="lstm", decay=0.5))
+    assert lstm.identity()["model"] == {"kind": "lstm", "hidden_units": 100, "encoder_units": 100}
+    assert RunConfig.from_dict(configs[0].to_dict()) == configs[0]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"models": ["fw"]}, "models must be one of"),
+    ({"order": "spiral"}, "order must be one of"),
+    ({"train_examples": 0}, "train_examples must be an integer in 1..50000"),
+    ({"batch_size": 512}, "batch_size must be at most train_examples=256"),
+    ({"max_steps": {"gru": 10}}, "max_steps key 'gru'"),
+    ({"hidden_units": [0]}, "hidden_units must be a positive integer"),
+    ({"seeds": []}, "seeds must list at least one value"),
+])
+def test_bad_parameters_are_named_before_anything_is_written(tmp_path, change, message):
+    with pytest.raises(ValueError, match=message):
+        plans.train_runs(**{**GRID, **change})
+    assert not any(tmp_path.iterdir())
+
+
+def test_data_notebook_settings_are_checked():
+    assert plans.check_data(orders=["coarse_fine"], examples_to_show=2) == []
+    with pytest.raises(ValueError, match="examples_to_show must be a positive integer"):
+        plans.check_data(orders=["coarse_fine"], examples_to_show=0)
+    with pytest.raises(ValueError, match="order must be one of"):
+        plans.check_data(orders=["zigzag"], examples_to_show=2)
+
+
+def test_model_spec_checks():
+    with pytest.raises(ValueError, match="kind must be one of irnn, lstm, fast_weights, convnet"):
+        GlimpseModelSpec(kind="alstm").validate()
+    with pytest.raises(ValueError, match="encoder_units must be a non-negative integer"):
+        GlimpseModelSpec(encoder_units=-1).validate()
+    with pytest.raises(ValueError, match="decay must be in"):
+        GlimpseModelSpec(decay=2.0).validate()

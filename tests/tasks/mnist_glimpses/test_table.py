@@ -1,0 +1,106 @@
+import pandas as pd
+import pytest
+
+from fwlib import paper, verdicts
+from fwlib.tasks.mnist_glimpses import table
+from fwlib.tasks.mnist_glimpses.plans import TABLE2_MODELS, TABLE2_UNITS
+
+
+def _runs(errors: dict, max_steps=table.MIN_JUDGE_STEPS, train_examples=50_000,
+          stopped="budget", best_step=None, steps=None):
+    rows = []
+    for (kind, units), values in errors.items():
+        for seed, error in enumerate(values):
+            rows.append({"model": kind, "hidden_units": units, "seed": seed,
+                         "test_error": error / 100, "diverged": False,
+                         "max_steps": max_steps, "train_examples": train_examples,
+                         "steps": steps or max_steps, "best_step": best_step or max_steps,
+                         "stopped": stopped, "wall_seconds": 60.0, "run": f"{kind}{units}{seed}"})
+    return pd.DataFrame(rows)
+
+
+def test_paper_numbers_reproduce_themselves_and_the_table_has_12_cells():
+    result = table.table2(_runs(table.paper_errors()))
+    assert len(result) == 12
+    assert set(result["verdict"]) == {verdicts.REPRODUCED}
+    wide = table.table2_wide(result)
+    assert list(wide.index) == ["IRNN", "LSTM", "ConvNet", "Fast weights"]
+    assert list(wide.columns) == [f"{r} {w}" for r in TABLE2_UNITS for w in ("paper", "ours")]
+    assert wide.loc["Fast weights", "200 paper"] == "0.85"
+
+
+def test_verdicts_at_the_tolerance_boundary():
+    # fast weights at 200: paper 0.85 %, band ± 0.5 pp
+    within = table.table2(_runs({("fast_weights", 200): [1.35]}))
+    worse = table.table2(_runs({("fast_weights", 200): [1.36]}))
+    pick = lambda t: t[(t["kind"] == "fast_weights") & (t["R"] == 200)].iloc[0]  # noqa: E731
+    assert pick(within)["verdict"] == verdicts.REPRODUCED
+    assert pick(worse)["verdict"] == verdicts.NOT_REPRODUCED
+    missing = within[(within["kind"] == "irnn")]
+    assert set(missing["verdict"]) == {verdicts.NOT_RUN}
+
+
+def test_short_budgets_and_subsets_are_not_judged():
+    errors = {("convnet", 200): [0.9]}
+    assert table.table2(_runs(errors, max_steps=table.MIN_JUDGE_STEPS - 1)).query(
+        "kind == 'convnet' and R == 200")["verdict"].item() == verdicts.TOO_SHORT
+    assert table.table2(_runs(errors, train_examples=49_999)).query(
+        "kind == 'convnet' and R == 200")["verdict"].item() == verdicts.TOO_SHORT
+
+
+def test_trend_boundary():
+    assert table.trend("budget", 801, 1000) == table.STILL_IMPROVING
+    assert table.trend("budget", 800, 1000) == table.PLATEAU
+    assert table.trend("patience", 1000, 1000) == table.PLATEAU
+    result = table.table2(_runs({("lstm", 50): [3.0, 4.0]}, best_step=1000, steps=5000))
+    assert result.query("kind == 'lstm' and R == 50")["trend"].item() == "plateau ×2"
+
+
+def _all_cells(value=2.0):
+    return {(k, r): [value, value + 0.1] for k in TABLE2_MODELS for r in TABLE2_UNITS}
+
+
+def test_the_claim_holds_on_the_paper_numbers():
+    assert table.claim(table.paper_errors(), min_seeds=1)["verdict"] == table.HOLDS
+
+
+def test_the_claim_rule_at_its_boundaries():
+    errors = _all_cells(2.0)
+    for units in TABLE2_UNITS:
+        errors[("fast_weights", units)] = [1.0, 1.1]
+    errors[("convnet", 200)] = [0.5, 0.7]  # mean 0.6, band 0.5: close when FW mean <= 1.1
+    errors[("fast_weights", 200)] = [1.0, 1.2]  # mean 1.1: close (at the boundary)
+    assert table.claim(errors)["verdict"] == table.HOLDS
+    errors[("fast_weights", 200)] = [1.0, 1.22]  # mean 1.11: not close
+    assert table.claim(errors)["verdict"] == table.DOES_NOT_HOLD
+    errors[("fast_weights", 200)] = [1.0, 1.1]
+    errors[("lstm", 50)] = [1.05, 3.0]  # overlaps with fast weights' 1.0 to 1.1
+    assert table.claim(errors)["verdict"] == table.UNCLEAR
+    errors[("lstm", 50)] = [0.5, 0.9]  # every fast-weights seed above every LSTM seed
+    assert table.claim(errors)["verdict"] == table.DOES_NOT_HOLD
+
+
+def test_the_claim_is_not_judged_without_seeds_cells_or_budget():
+    errors = {k: v[:1] for k, v in _all_cells().items()}
+    assert "seed" in table.claim(errors)["reason"]
+    assert table.claim(errors)["verdict"] == table.NOT_JUDGED
+    partial = _all_cells()
+    del partial[("irnn", 50)]
+    result = table.claim(partial)
+    assert result["verdict"] == table.NOT_JUDGED and "IRNN R=50" in result["reason"]
+    assert table.claim(_all_cells(), judgeable=False)["verdict"] == table.NOT_JUDGED
+
+
+def test_claim_table_compares_paper_and_ours():
+    runs = _runs(_all_cells(), max_steps=100)
+    claims = table.claim_table(runs, table.table2(runs))
+    assert list(claims["numbers"]) == ["paper", "ours"]
+    assert claims.iloc[0]["verdict"] == table.HOLDS
+    assert claims.iloc[1]["verdict"] == table.NOT_JUDGED
+    assert "too short" in claims.iloc[1]["reason"]
+
+
+@pytest.mark.parametrize("key", list(paper.TABLE2))
+def test_paper_table_matches_the_paper_notes(key):
+    text = paper.DOC_PATH.read_text()
+    assert f"{paper.TABLE2[key]:.2f}" in text
