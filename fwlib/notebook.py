@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from fwlib.run.provenance import REPO_ROOT
+
+
+def interactive() -> bool:
+    """True when a person is watching: a terminal, or a notebook's kernel."""
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
 class MissingInput(FileNotFoundError):

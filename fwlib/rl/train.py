@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fwlib.notebook import interactive
 from fwlib.rl.returns import n_step_returns
 from fwlib.run.config import RunConfig
 from fwlib.run.folder import RunFolder
@@ -34,10 +35,6 @@ HISTORY_COLUMNS = ("frames", "train_reward", "train_catch_rate", "eval_catch_rat
 # Seed streams: [seed, stream, index]; never shared between training and evaluation.
 TRAIN_STREAM, EVAL_STREAM, FINAL_STREAM = 0, 1, 2
 NUM_ACTIONS = 3  # the one-hot previous action is part of the agent's input
-
-
-def _interactive() -> bool:
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
 def game_seeds(seed: int, stream: int, index: int, count: int) -> np.ndarray:
@@ -184,7 +181,7 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     folder.record_start(state, code_version())
 
     bar = None
-    if progress or (progress is None and _interactive()):
+    if progress or (progress is None and interactive()):
         from tqdm.auto import tqdm  # noqa: PLC0415
 
         bar = tqdm(total=budget.max_steps, initial=state["step"], unit="frame",

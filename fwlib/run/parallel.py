@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from fwlib.notebook import interactive
 from fwlib.run.config import RunConfig
 from fwlib.run.execute import execute
 from fwlib.run.folder import RunFolder, atomic_write
@@ -67,8 +68,7 @@ class GridProgress:
         self.total, self.done, self.failed = len(configs), done, 0
         self.started = time.time()
         self.file = os.environ.get(PROGRESS_ENV)
-        interactive = "ipykernel" in sys.modules or sys.stderr.isatty()
-        self.show = (show if show is not None else interactive) and not self.file
+        self.show = (show if show is not None else interactive()) and not self.file
         self.bars: dict[str, object] = {}
         self.grid_bar = None
         self._lock = threading.Lock()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fwlib.notebook import interactive
 from fwlib.run.config import RunConfig
 from fwlib.run.folder import RunFolder
 from fwlib.run.provenance import code_version, environment
@@ -74,10 +75,6 @@ def training_dataset(x, y, order: np.ndarray, block: int = 1):
             .map(lambda idx: (tf.gather(x_const, idx), tf.gather(y_const, idx)))
             .unbatch()
             .prefetch(tf.data.AUTOTUNE))
-
-
-def _interactive() -> bool:
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
 def _fresh_state() -> dict:
@@ -192,7 +189,7 @@ class _EvalCheckpoint(_keras_callback_base()):
         super().__init__()
         self.config, self.folder, self.state = config, folder, state
         self.bar = None
-        if progress or (progress is None and _interactive()):
+        if progress or (progress is None and interactive()):
             from tqdm.auto import tqdm  # noqa: PLC0415
 
             self.bar = tqdm(total=config.budget.max_steps, initial=state["step"], unit="step",
