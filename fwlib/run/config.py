@@ -34,11 +34,16 @@ def _non_negative_int(name: str, value) -> None:
 
 @dataclass(frozen=True)
 class OptimSpec:
-    """Adam on mini-batches, with gradient clipping."""
+    """Adam on mini-batches, with gradient clipping and an optional exponential decay of the
+    step size (halved every ``lr_half_life`` updates; it depends on the update count only, so
+    a longer budget continues the same schedule)."""
 
-    learning_rate: float = 1e-3  # Adam's step size
+    learning_rate: float = 1e-3  # Adam's step size (at update 0)
     clip_norm: float = 5.0  # global gradient-norm clipping; 0 turns it off
     batch_size: int = 128  # examples per update
+    lr_half_life: int = 0  # updates over which the step size halves; 0: constant
+
+    NEUTRAL: ClassVar[dict[str, Any]] = {"lr_half_life": 0}
 
     def validate(self) -> OptimSpec:
         if not 0.0 < self.learning_rate < 1.0:
@@ -46,7 +51,17 @@ class OptimSpec:
         if not self.clip_norm >= 0.0:
             raise ValueError(f"clip_norm must be >= 0 (got {self.clip_norm!r})")
         check_positive_int("batch_size", self.batch_size)
+        _non_negative_int("lr_half_life", self.lr_half_life)
         return self
+
+    def keras_learning_rate(self):
+        """Adam's ``learning_rate`` argument: the constant, or the decay schedule."""
+        if not self.lr_half_life:
+            return self.learning_rate
+        import keras  # noqa: PLC0415
+
+        return keras.optimizers.schedules.ExponentialDecay(
+            self.learning_rate, decay_steps=self.lr_half_life, decay_rate=0.5)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def build_compiled_model(config: RunConfig):
     import keras  # noqa: PLC0415
 
     model = config.task.build_model(config.model)
-    optimizer = keras.optimizers.Adam(config.optim.learning_rate,
+    optimizer = keras.optimizers.Adam(config.optim.keras_learning_rate(),
                                       global_clipnorm=config.optim.clip_norm or None)
     model.compile(optimizer=optimizer,
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -71,10 +71,21 @@ def training_dataset(x, y, order: np.ndarray, block: int = 1):
                          f"got {block}")
     x_const, y_const = tf.constant(x), tf.constant(y)
     blocks = order.reshape(-1, block, order.shape[-1])
-    return (tf.data.Dataset.from_tensor_slices(blocks)
-            .map(lambda idx: (tf.gather(x_const, idx), tf.gather(y_const, idx)))
-            .unbatch()
-            .prefetch(tf.data.AUTOTUNE))
+    return one_thread(tf.data.Dataset.from_tensor_slices(blocks)
+                      .map(lambda idx: (tf.gather(x_const, idx), tf.gather(y_const, idx)))
+                      .unbatch()
+                      .prefetch(2))
+
+
+def one_thread(dataset):
+    """``dataset`` with a private pool of one thread: by default ``tf.data`` uses a pool as
+    large as the machine, and runs side by side then compete for each other's cores."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    options = tf.data.Options()
+    options.threading.private_threadpool_size = 1
+    options.threading.max_intra_op_parallelism = 1
+    return dataset.with_options(options)
 
 
 def _fresh_state() -> dict:
@@ -129,7 +140,8 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     if start < budget.max_steps and not state["stopped"]:
         dataset = training_dataset(x_train, y_train, order[start:],
                                    block=math.gcd(budget.steps_per_execution, budget.eval_every))
-        valid = tf.data.Dataset.from_tensor_slices(splits["valid"]).batch(1000).cache()
+        valid = one_thread(
+            tf.data.Dataset.from_tensor_slices(splits["valid"]).batch(1000).cache())
         model.fit(dataset, validation_data=valid,
                   initial_epoch=start // budget.eval_every,
                   epochs=budget.max_steps // budget.eval_every,
@@ -141,7 +153,7 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     test_error = test_loss = None
     if state["best_weights"]:
         model.load_weights(folder.path / state["best_weights"])
-        test = tf.data.Dataset.from_tensor_slices(splits["test"]).batch(1000)
+        test = one_thread(tf.data.Dataset.from_tensor_slices(splits["test"]).batch(1000))
         test_eval = model.evaluate(test, verbose=0, return_dict=True)
         test_error, test_loss = 1.0 - float(test_eval["accuracy"]), float(test_eval["loss"])
     steps = state["step"]

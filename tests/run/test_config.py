@@ -28,7 +28,8 @@ def test_budget_and_labels_are_not_part_of_the_identity():
 @pytest.mark.parametrize("change", [
     {"model": CoreSpec("fast_weights", 50)}, {"model": CoreSpec("fast_weights", 20, decay=0.9)},
     {"model": CoreSpec("lstm", 20)}, {"optim": OptimSpec(learning_rate=0.003)},
-    {"optim": OptimSpec(batch_size=64)}, {"task": AssociativeTask(num_pairs=6)},
+    {"optim": OptimSpec(batch_size=64)}, {"optim": OptimSpec(lr_half_life=5000)},
+    {"task": AssociativeTask(num_pairs=6)},
     {"task": AssociativeTask(data_seed=1)}, {"seed": 1},
 ])
 def test_what_the_run_learns_from_is_part_of_the_identity(change):
@@ -61,3 +62,20 @@ def test_a_neutral_new_setting_keeps_earlier_identities():
     assert later.run_id() == BASE.run_id()
     assert replace(BASE, model=LaterCore("fast_weights", 20, fast_lr_scale=0.5)).run_id() \
         != BASE.run_id()
+
+
+def test_a_constant_step_size_keeps_the_identity_runs_had_before_the_decay_existed():
+    assert "lr_half_life" not in BASE.identity()["optim"]
+    assert OptimSpec().keras_learning_rate() == 1e-3
+
+
+def test_the_step_size_halves_every_half_life():
+    schedule = OptimSpec(learning_rate=4e-3, lr_half_life=100).keras_learning_rate()
+    assert [round(float(schedule(step)), 9) for step in (0, 100, 200, 50)] == \
+        [0.004, 0.002, 0.001, round(0.004 * 0.5 ** 0.5, 9)]
+
+
+@pytest.mark.parametrize("value", [-1, 2.5, True])
+def test_a_bad_half_life_is_named(value):
+    with pytest.raises(ValueError, match="lr_half_life must be a non-negative integer"):
+        OptimSpec(lr_half_life=value).validate()

@@ -37,3 +37,28 @@ def learning_curves(histories: pd.DataFrame, hidden_units: int = 50, ax=None,
     title = title or f"Associative retrieval, R = {hidden_units} ({counts})"
     ax.set_title(f"{title}\n{note}" if note else title, fontsize=9)
     return ax
+
+
+def fast_slow_ratio(norms: pd.DataFrame, axes=None):
+    """The fast-weight read over the slow term, ‖A h‖ / ‖W h + C x + b‖ (mean over validation
+    sequences, log scale), at each step of the sequence; one line per R, one panel per stage
+    (initial weights, trained weights); a band over seeds where there are several."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    data = norms[norms["step"] > 0].copy()
+    data["R"] = data["hidden_units"].astype(int).astype(str)
+    for ax, stage in zip(axes, ("initial", "trained"), strict=True):
+        part = data[data["stage"] == stage]
+        if part.empty:
+            ax.text(0.5, 0.5, f"no {stage} weights", ha="center", transform=ax.transAxes)
+            continue
+        sns.lineplot(data=part, x="step", y="ratio_mean", hue="R", errorbar=("pi", 100),
+                     estimator="median", marker="o", ax=ax)
+        ax.set_yscale("log")
+        ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+        ax.set_xlabel("step of the sequence (the query is the last)")
+        ax.set_ylabel("‖A(t) h‖ / ‖W h + C x + b‖")
+        seeds = part["seed"].nunique()
+        ax.set_title(f"{stage} weights (median over {seeds} seed{'s' if seeds > 1 else ''}, "
+                     "band: all seeds)", fontsize=9)
+    return axes

@@ -215,6 +215,23 @@ def lr_selection_markdown(directory: str | os.PathLike) -> str:
             + to_markdown(summary))
 
 
+def diagnosis_markdown(out_dir: str | os.PathLike) -> str:
+    """The fast-weight read against the slow term, per run, and what it shows."""
+    from fwlib.tasks.associative.diagnostics import findings_markdown  # noqa: PLC0415
+
+    path = Path(out_dir) / "tables" / "fast_slow_runs.csv"
+    if not path.exists():
+        return "Not measured in this profile (`associative/04_figures` measures it)."
+    by_run = pd.read_csv(path)
+    return ("At each step the fast-weight read A(t)h is added to the slow term W h + C x + b "
+            "and layer norm then rescales the sum, so where the read is many times the slow "
+            "term the new input hardly moves the state. Measured on 512 validation sequences "
+            "for every fast-weights run of Table 1, with its initial weights (rebuilt from "
+            "its seed) and with its best weights; a ratio is the median over the sequence's "
+            "steps of ‖A(t)h‖ / ‖W h + C x + b‖ (mean over sequences).\n\n"
+            + to_markdown(by_run.round(2)) + "\n\n" + findings_markdown(by_run))
+
+
 def section(out_dir: str | os.PathLike, profile: str) -> None:
     """Display this experiment's section of the report."""
     from IPython.display import Image, Markdown, display  # noqa: PLC0415
@@ -250,6 +267,11 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
                      "band is ± 1 std over seeds where there are several. The paper plots its "
                      "curves on the test set; we plot validation error, which is what model "
                      "selection may look at. The second figure shows every R."))
+    display(Markdown("### Why fast weights get worse as R grows"))
+    display(Markdown(diagnosis_markdown(out_dir)))
+    figure = out_dir / "figures" / "fast_slow_ratio.png"
+    if figure.exists():
+        display(Image(filename=str(figure)))
     display(Markdown("### Ablations: what makes fast weights work"))
     if (out_dir / "tables" / "ablation_claims.csv").exists():
         display(Markdown(ablations_markdown(out_dir)))

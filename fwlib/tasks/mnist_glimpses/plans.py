@@ -32,11 +32,14 @@ def task_dir(out_dir: str | os.PathLike) -> Path:
 
 def table2_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Iterable[int],
                 max_steps: Mapping | int, learning_rate: Mapping | float = 1e-3, *,
+                lr_half_life: Mapping | int = 0, fast_lr: Mapping | float = 0.5,
                 eval_every: int = 500, patience: int = 5000, batch_size: int = 128,
                 order: str = "coarse_fine", train_examples: int = 50_000,
                 **core) -> list[RunConfig]:
-    """models × hidden_units × seeds; ``max_steps`` and ``learning_rate`` may be set per
-    model or per cell (``"model@R"``); ``core`` settings (λ, η, ...) apply to fast weights.
+    """models × hidden_units × seeds; ``max_steps``, ``learning_rate``, ``lr_half_life``
+    (updates over which Adam's step size halves; 0: constant) and ``fast_lr`` (η of fast
+    weights) may be set per model or per cell (``"model@R"``); the other ``core`` settings
+    (λ, S, ...) apply to fast weights.
     Every config is validated before anything runs."""
     models, hidden_units, seeds = list(models), list(hidden_units), list(seeds)
     check_nonempty(models=models, hidden_units=hidden_units, seeds=seeds)
@@ -44,12 +47,16 @@ def table2_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Itera
         check_choice("models", model, MODEL_KINDS)
     check_cell_keys("max_steps", max_steps, MODEL_KINDS)
     check_cell_keys("learning_rate", learning_rate, MODEL_KINDS)
+    check_cell_keys("lr_half_life", lr_half_life, MODEL_KINDS)
+    check_cell_keys("fast_lr", fast_lr, MODEL_KINDS)
     task = MnistGlimpsesTask(order=order, train_examples=train_examples).validate()
     configs = []
     for model, units, seed in itertools.product(models, hidden_units, seeds):
         config = RunConfig(
-            task=task, model=GlimpseModelSpec(kind=model, hidden_units=units, **core),
+            task=task, model=GlimpseModelSpec(kind=model, hidden_units=units,
+                                   fast_lr=per_cell("fast_lr", fast_lr, model, units), **core),
             optim=OptimSpec(learning_rate=per_cell("learning_rate", learning_rate, model, units),
+                            lr_half_life=per_cell("lr_half_life", lr_half_life, model, units),
                             batch_size=batch_size),
             budget=Budget(max_steps=per_cell("max_steps", max_steps, model, units),
                           eval_every=eval_every, patience=patience),
@@ -74,10 +81,12 @@ def check_data(orders, examples_to_show, **_) -> list[RunConfig]:
 
 
 def train_runs(models, hidden_units, seeds, max_steps, learning_rate, eval_every, patience,
-               batch_size, order, train_examples, **_) -> list[RunConfig]:
+               batch_size, order, train_examples, lr_half_life=0, fast_lr=0.5,
+               **_) -> list[RunConfig]:
     """Notebook ``02_grid``: the Table 2 grid."""
     return table2_grid(models, hidden_units, seeds, max_steps, learning_rate,
-                       eval_every=eval_every, patience=patience, batch_size=batch_size,
+                       lr_half_life=lr_half_life, fast_lr=fast_lr, eval_every=eval_every,
+                       patience=patience, batch_size=batch_size,
                        order=order, train_examples=train_examples)
 
 

@@ -8,9 +8,10 @@ import pandas as pd
 
 from fwlib import paper, verdicts
 from fwlib.markdown import to_markdown
+from fwlib.run.provenance import REPO_ROOT
 from fwlib.tasks.mnist_glimpses import data, glimpses
 from fwlib.tasks.mnist_glimpses.model import CONV_FILTERS, CONV_KERNEL
-from fwlib.tasks.mnist_glimpses.plans import task_dir
+from fwlib.tasks.mnist_glimpses.plans import FOLDER, task_dir
 from fwlib.tasks.mnist_glimpses.table import (
     CLAIM,
     CLAIM_RULE,
@@ -56,8 +57,14 @@ DEVIATIONS = [
      "hidden layer, then 10 logits. The paper does not describe its ConvNet; ours is sized "
      "to train in minutes on one CPU core."),
     ("Fast weights", "S/A",
-     "The same layer as Table 1 (`fwlib.cores`): λ = 0.95, η = 0.5, S = 1, layer norm, "
-     "A(t) holding h(t)."),
+     "The same layer as Table 1 (`fwlib.cores`): λ = 0.95, S = 1, layer norm, A(t) holding "
+     "h(t)."),
+    ("Fast-weight learning rate η", "deviation",
+     "The paper's η = 0.5 makes the fast-weight read dozens of times the slow term at "
+     "initialisation, more so as R grows (see the diagnosis in the associative-retrieval "
+     "section). η was chosen on the validation split among 0.5, 0.1 and 0.02 at R = 50 and "
+     "R = 200 (table below); the value used by each profile's runs is listed under this "
+     "table."),
     ("IRNN, LSTM", "A",
      "As in Table 1: ReLU RNN with identity recurrent weights (Le et al. 2015); "
      "`keras.layers.LSTM` with its defaults."),
@@ -120,7 +127,28 @@ def deviations_markdown(runs: pd.DataFrame) -> str:
             lambda s: ", ".join(f"{v:g}" for v in sorted(set(s))))
         text += "\n\nLearning rates used in these runs: " + "; ".join(
             f"{m}: {r}" for m, r in rates.items()) + "."
+    if not runs.empty and "fast_lr" in runs and (runs["model"] == "fast_weights").any():
+        etas = sorted(set(runs.loc[runs["model"] == "fast_weights", "fast_lr"]))
+        text += " Fast-weight η in these runs: " + ", ".join(f"{v:g}" for v in etas) + "."
     return text
+
+
+def selection_markdown(directory: str | os.PathLike) -> str:
+    """The choice of η on the validation split, if it has been made."""
+    from pathlib import Path  # noqa: PLC0415
+
+    path = Path(directory) / "summary.csv"
+    if not path.exists():
+        return ("The choice of η has not been run "
+                "(`python -m fwlib.tasks.mnist_glimpses.selection`).")
+    summary = pd.read_csv(path)
+    summary["valid_error"] = (100 * summary["valid_error"]).round(2)
+    summary = summary.rename(columns={"valid_error": "best validation error (%)",
+                                      "fast_lr": "η", "at_step": "at update"})
+    return ("**Choice of η** (fast weights, validation split only, seed 0, best validation "
+            f"error within the first {int(summary['updates_compared'].max()):,} updates; "
+            "`chosen` marks the η with the best mean rank over R):\n\n"
+            + to_markdown(summary.drop(columns=["updates_compared"])))
 
 
 def section(out_dir: str | os.PathLike, profile: str) -> None:
@@ -169,3 +197,4 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
         display(Markdown("Validation error (log scale) against parameter updates, one panel "
                          "per width; the band is ± 1 std over seeds where there are several."))
     display(Markdown("### Deviations and assumptions\n\n" + deviations_markdown(runs)))
+    display(Markdown(selection_markdown(REPO_ROOT / "results" / "selection" / FOLDER)))

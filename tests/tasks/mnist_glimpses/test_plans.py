@@ -32,6 +32,8 @@ def test_the_grid_and_its_run_identity():
     ({"train_examples": 0}, "train_examples must be an integer in 1..50000"),
     ({"batch_size": 512}, "batch_size must be at most train_examples=256"),
     ({"max_steps": {"gru": 10}}, "max_steps key 'gru'"),
+    ({"fast_lr": {"fw@50": 0.1}}, "fast_lr key 'fw@50'"),
+    ({"lr_half_life": {"default": -5}}, "lr_half_life must be a non-negative integer"),
     ({"hidden_units": [0]}, "hidden_units must be a positive integer"),
     ({"seeds": []}, "seeds must list at least one value"),
 ])
@@ -56,3 +58,14 @@ def test_model_spec_checks():
         GlimpseModelSpec(encoder_units=-1).validate()
     with pytest.raises(ValueError, match="decay must be in"):
         GlimpseModelSpec(decay=2.0).validate()
+
+
+def test_step_size_decay_and_eta_are_set_per_cell():
+    configs = plans.train_runs(**{**GRID, "hidden_units": [50, 100],
+                                  "fast_lr": {"default": 0.5, "fast_weights@100": 0.02},
+                                  "lr_half_life": {"default": 0, "convnet": 300}})
+    by_cell = {(c.model.kind, c.model.hidden_units): c for c in configs}
+    assert by_cell["fast_weights", 50].model.fast_lr == 0.5
+    assert by_cell["fast_weights", 100].model.fast_lr == 0.02
+    assert by_cell["convnet", 50].optim.lr_half_life == 300
+    assert by_cell["fast_weights", 50].optim.lr_half_life == 0

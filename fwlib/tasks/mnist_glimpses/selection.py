@@ -1,0 +1,76 @@
+"""The fast-weight learning rate η for Table 2, chosen on the validation split.
+
+At initialisation the fast-weight read A(t)h grows with R (after layer norm ‖h‖² grows with
+R) and swamps the new glimpse (see :mod:`fwlib.cores.diagnostics`). The paper's η = 0.5 is
+therefore compared with smaller values, fast weights at R = 50 and R = 200, one seed, Adam at
+3e-3; each setting is judged by its best **validation** error within the first
+``compare_steps`` updates, and the η with the lowest error at both R is chosen. Finished runs
+are reused (so are runs trained longer than the budget: their histories are cut).
+
+    python -m fwlib.tasks.mnist_glimpses.selection --out results/selection/mnist_glimpses
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from fwlib.run.parallel import run_grid
+from fwlib.run.provenance import REPO_ROOT
+from fwlib.run.store import load_histories, load_runs
+from fwlib.tasks.mnist_glimpses.plans import table2_grid
+
+FAST_LRS = (0.5, 0.1, 0.02)
+UNITS = (50, 200)
+COMPARE_STEPS = 5000
+
+
+def selection_grid(fast_lrs=FAST_LRS, hidden_units=UNITS, max_steps: int = COMPARE_STEPS,
+                   learning_rate: float = 3e-3, seed: int = 0):
+    return [c for eta in fast_lrs
+            for c in table2_grid(["fast_weights"], hidden_units, [seed], max_steps,
+                                 learning_rate, fast_lr=eta, patience=max_steps)]
+
+
+def summarise(runs_dir: str | Path, configs, compare_steps: int = COMPARE_STEPS) -> pd.DataFrame:
+    """One row per setting: its best validation error within ``compare_steps`` updates, the
+    update it was reached at, and whether its η is the one chosen."""
+    runs = load_runs(runs_dir)
+    runs = runs[runs["run"].isin({c.run_name() for c in configs})]
+    histories = load_histories(runs_dir, runs)
+    histories = histories[histories["step"] <= compare_steps]
+    rows = []
+    for name, history in histories.groupby("run"):
+        run = runs[runs["run"] == name].iloc[0]
+        best = history.loc[history["valid_error"].idxmin()]
+        rows.append({"R": int(run["hidden_units"]), "fast_lr": float(run["fast_lr"]),
+                     "learning_rate": float(run["learning_rate"]),
+                     "valid_error": float(best["valid_error"]), "at_step": int(best["step"]),
+                     "updates_compared": int(history["step"].max())})
+    summary = pd.DataFrame(rows).sort_values(["R", "valid_error"]).reset_index(drop=True)
+    mean_rank = summary.assign(rank=summary.groupby("R")["valid_error"].rank())
+    chosen = mean_rank.groupby("fast_lr")["rank"].mean().idxmin()
+    summary["chosen"] = summary["fast_lr"] == chosen
+    return summary
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fast-lrs", type=float, nargs="+", default=list(FAST_LRS))
+    parser.add_argument("--units", type=int, nargs="+", default=list(UNITS))
+    parser.add_argument("--max-steps", type=int, default=COMPARE_STEPS)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--out", type=Path,
+                        default=REPO_ROOT / "results" / "selection" / "mnist_glimpses")
+    args = parser.parse_args(argv)
+    configs = selection_grid(args.fast_lrs, args.units, args.max_steps)
+    run_grid(configs, args.out / "runs", workers=args.workers, title="η selection")
+    summary = summarise(args.out / "runs", configs, args.max_steps)
+    summary.to_csv(args.out / "summary.csv", index=False)
+    print(summary.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
