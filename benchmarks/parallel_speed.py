@@ -56,11 +56,19 @@ def markdown(rows: list[dict], info: dict) -> str:
              f"{info['steps']:,} updates each), trained from scratch with each number of "
              f"workers; {info['device']}; code {info['code_version']}.", "",
              "| workers | wall-clock (s) | runs per minute | speed-up over 1 worker | "
-             "metrics identical to 1 worker |", "|---:|---:|---:|---:|---|"]
+             "runs' own time, summed (s) | per run, mean (s) | metrics identical to 1 worker |",
+             "|---:|---:|---:|---:|---:|---:|---|"]
     for row in rows:
         same = "yes" if row["metrics"] == rows[0]["metrics"] else "**no**"
         lines.append(f"| {row['workers']} | {row['seconds']:.0f} | "
-                     f"{row['runs_per_minute']:.2f} | {base / row['seconds']:.2f}× | {same} |")
+                     f"{row['runs_per_minute']:.2f} | {base / row['seconds']:.2f}× | "
+                     f"{row['train_seconds']:.0f} | {row['train_seconds'] / row['runs']:.1f} | "
+                     f"{same} |")
+    lines += ["", "A run's own time is what its `metrics.json` records (`wall_seconds`: "
+              "compiling, training and validating; not building the model or the final test "
+              "evaluation). With N workers the wall-clock cannot go below the summed time "
+              "divided by N: where the per-run time grows with N, runs side by side slow each "
+              "other down."]
     return "\n".join(lines) + "\n"
 
 

@@ -29,7 +29,12 @@ def fast_slow_norms(layer, inputs) -> dict[str, np.ndarray]:
 
     Returns ``slow`` and ``fast``, ``[B, T]``: ‖W h(t) + C x(t) + b‖ and ‖A(t) h_0(t+1)‖ at each
     step t (the first inner-loop read; zero at t = 0 only when A(0) h is zero), ``ratio`` =
-    fast / slow, and ``state``, the final hidden state ``[B, H]``.
+    fast / slow, ``state_norm`` ‖h(t)‖ and ``cosine``, the cosine between h(t) and the
+    preliminary state h_0(t+1) (``[B, T]`` each), and ``state``, the final hidden state.
+
+    With layer norm the first inner step does not depend on the slow term's scale: the read
+    is linear in h_0 = f(slow), so ``ratio`` is η Σ λ^(t−τ) (h(τ)·ĥ_0) ‖h(τ)‖ along h(τ), set by
+    how large the stored states are and how well the new preliminary state aligns with them.
     """
     from fwlib.cores.fast_weights import LN_EPSILON  # noqa: PLC0415
 
@@ -46,6 +51,7 @@ def fast_slow_norms(layer, inputs) -> dict[str, np.ndarray]:
     h = np.zeros((batch, layer.units))
     a = np.zeros((batch, layer.units, layer.units))
     slow_norm, fast_norm = np.zeros((batch, steps)), np.zeros((batch, steps))
+    state_norm, cosine = np.zeros((batch, steps)), np.zeros((batch, steps))
     for t in range(steps):
         slow = x[:, t] @ c + b + h @ w
         a = layer.decay * a + layer.fast_lr * np.einsum("bi,bj->bij", h, h)
@@ -55,11 +61,15 @@ def fast_slow_norms(layer, inputs) -> dict[str, np.ndarray]:
             if s == 0:
                 fast_norm[:, t] = np.linalg.norm(read, axis=-1)
                 slow_norm[:, t] = np.linalg.norm(slow, axis=-1)
+                state_norm[:, t] = np.linalg.norm(h, axis=-1)
+                cosine[:, t] = (h * h_s).sum(-1) / np.maximum(
+                    np.linalg.norm(h, axis=-1) * np.linalg.norm(h_s, axis=-1), 1e-12)
             pre = slow + read
             h_s = _relu(_layer_norm(pre, gain, ln_bias, LN_EPSILON) if layer.layer_norm else pre)
         h = h_s
     ratio = fast_norm / np.maximum(slow_norm, 1e-12)
-    return {"slow": slow_norm, "fast": fast_norm, "ratio": ratio, "state": h}
+    return {"slow": slow_norm, "fast": fast_norm, "ratio": ratio, "state_norm": state_norm,
+            "cosine": cosine, "state": h}
 
 
 def core_inputs(model, layer, inputs) -> np.ndarray:

@@ -4,9 +4,10 @@ For each fast-weights run of a grid, on the first ``examples`` validation sequen
 of the slow pre-activation ‖W h(t) + C x(t) + b‖ and of the fast-weight read ‖A(t) h_0(t+1)‖ at
 every step, once with the run's initial weights (rebuilt from its seed, exactly as training
 started) and once with its best weights (the ones Table 1 reports). After layer norm the
-state's squared norm is about R, so at initialisation the read grows with R while the slow
-term does not; where the read dominates, the new input barely moves the state until C and W
-have grown to match it. See :func:`fwlib.cores.diagnostics.fast_slow_norms`.
+state's squared norm grows with R and the ReLU states all point the same way, so at
+initialisation the read grows with R while the slow term's share does not; where the read
+dominates, the new input barely moves the state. See
+:func:`fwlib.cores.diagnostics.fast_slow_norms`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def run_norms(run_dir: str | os.PathLike, examples: int = 512) -> pd.DataFrame:
                          "seed": config.seed, "fast_lr": config.model.fast_lr, "stage": stage,
                          "step": t, "slow": norms["slow"][:, t].mean(),
                          "fast": norms["fast"][:, t].mean(), "ratio_mean": ratio.mean(),
+                         "state_norm": norms["state_norm"][:, t].mean(),
+                         "cosine": norms["cosine"][:, t].mean(),
                          "ratio_median": float(np.median(ratio)), "ratio_max": ratio.max()})
     return pd.DataFrame(rows)
 
@@ -105,19 +108,21 @@ def summary(norms: pd.DataFrame) -> pd.DataFrame:
 
 
 def per_run(norms: pd.DataFrame) -> pd.DataFrame:
-    """One row per run: its test error, the median over steps 1..T-1 of the mean ratio with
-    the initial and with the trained weights, and how many times the slow term grew."""
+    """One row per run: its test error and, with the initial and with the trained weights,
+    medians over steps 1..T-1 of the mean read-to-slow ratio, of the cosine between the state
+    h(t) and the new preliminary state h_0(t+1), and of ‖h(t)‖."""
     later = norms[norms["step"] > 0]
     rows = []
     for _, group in later.groupby("run", sort=False):
         stages = {stage: part for stage, part in group.groupby("stage")}
         row = {"R": int(group["hidden_units"].iloc[0]), "seed": int(group["seed"].iloc[0]),
-               "test error (%)": 100 * float(group["test_error"].iloc[0]),
-               "initial ratio": float(stages["initial"]["ratio_mean"].median())}
-        if "trained" in stages:
-            row["trained ratio"] = float(stages["trained"]["ratio_mean"].median())
-            row["slow term growth"] = float(stages["trained"]["slow"].mean()
-                                            / stages["initial"]["slow"].mean())
+               "test error (%)": 100 * float(group["test_error"].iloc[0])}
+        for stage in STAGES:
+            if stage in stages:
+                part = stages[stage]
+                row[f"{stage} ratio"] = float(part["ratio_mean"].median())
+                row[f"{stage} cosine"] = float(part["cosine"].median())
+                row[f"{stage} ‖h‖"] = float(part["state_norm"].median())
         rows.append(row)
     frame = pd.DataFrame(rows)
     return frame.sort_values(["R", "seed"]).reset_index(drop=True) if len(frame) else frame
@@ -127,30 +132,47 @@ def findings_markdown(runs_table: pd.DataFrame) -> str:
     """What the measurement shows, in sentences made from ``runs_table`` (:func:`per_run`)."""
     if runs_table.empty:
         return "No fast-weights runs to measure."
+
+    def span(low, high, digits=0):
+        a, b = f"{low:.{digits}f}", f"{high:.{digits}f}"
+        return a if a == b else f"{a}–{b}"
+
     lines = []
-    initial = runs_table.groupby("R")["initial ratio"].agg(["min", "max"])
-    lines.append("With the initial weights the fast-weight read is "
-                 + "; ".join(f"{row['min']:.0f}–{row['max']:.0f}× the slow term at R = {r}"
-                             for r, row in initial.iterrows())
-                 + " (median over the steps of each run's mean ratio, range over seeds).")
+    initial = runs_table.groupby("R").agg(
+        ratio_min=("initial ratio", "min"), ratio_max=("initial ratio", "max"),
+        cos_min=("initial cosine", "min"), cos_max=("initial cosine", "max"),
+        norm=("initial ‖h‖", "mean"))
+    lines.append("With the initial weights the fast-weight read is " + "; ".join(
+        f"{span(r.ratio_min, r.ratio_max)}× the slow term at R = {units} (cosine between h(t) "
+        f"and h_0(t+1) {span(r.cos_min, r.cos_max, 2)}, ‖h‖ {r.norm:.1f})"
+        for units, r in initial.iterrows())
+        + ": the ReLU states all point the same way and grow with R, so the read outweighs "
+        "the input, more so as R grows. Layer norm makes the first inner step blind to the "
+        "slow term's scale (the read is linear in h_0 = f(slow)), so larger input weights "
+        "alone cannot restore the input's share; only smaller stored states or a new state "
+        "less aligned with them can.")
     if "trained ratio" in runs_table:
         trained = runs_table.dropna(subset=["trained ratio"])
         swamped = trained[trained["trained ratio"] > 1.0]
         fine = trained[trained["trained ratio"] <= 1.0]
         if len(fine):
-            lines.append(f"In {len(fine)} of {len(trained)} trained runs the slow term grew "
-                         f"{fine['slow term growth'].min():.0f}–"
-                         f"{fine['slow term growth'].max():.0f}× and the read fell below it "
-                         f"(median ratio {fine['trained ratio'].min():.2f}–"
-                         f"{fine['trained ratio'].max():.2f}); their test errors: "
-                         + ", ".join(f"{e:.2f} %" for e in fine["test error (%)"]) + ".")
+            ratios = span(fine["trained ratio"].min(), fine["trained ratio"].max(), 3)
+            cosines = span(fine["trained cosine"].min(), fine["trained cosine"].max(), 3)
+            lines.append(
+                f"In {len(fine)} of {len(trained)} trained runs the read fell below the slow "
+                f"term (median ratio {ratios}), with the cosine down to {cosines}: "
+                "training made each new state nearly orthogonal to the stored ones. Per run, "
+                "ratio and cosine (test error): " + ", ".join(
+                    f"R = {int(r['R'])} seed {int(r['seed'])} {r['trained ratio']:.3f} and "
+                    f"{r['trained cosine']:.3f} ({r['test error (%)']:.2f} %)"
+                    for _, r in fine.iterrows()) + ".")
         if len(swamped):
             lines.append("In " + ", ".join(
-                f"R = {r['R']} seed {r['seed']} ({r['test error (%)']:.2f} % test error)"
-                for _, r in swamped.iterrows())
+                f"R = {int(r['R'])} seed {int(r['seed'])} ({r['test error (%)']:.2f} % test "
+                f"error, cosine {r['trained cosine']:.3f})" for _, r in swamped.iterrows())
                 + " the read still exceeds the slow term after training (median ratio "
                 + ", ".join(f"{v:.1f}" for v in swamped["trained ratio"])
-                + "): the memory swamps each new input, which is the failure seen in Table 1.")
+                + "): the memory swamps each new input, the failure seen in Table 1.")
         else:
             lines.append("No trained run is left with the read above the slow term.")
     return " ".join(lines)

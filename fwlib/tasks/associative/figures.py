@@ -47,6 +47,7 @@ def fast_slow_ratio(norms: pd.DataFrame, axes=None):
         _, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
     data = norms[norms["step"] > 0].copy()
     data["R"] = data["hidden_units"].astype(int).astype(str)
+    data["ratio_mean"] = data["ratio_mean"].clip(lower=1e-6)  # a zero read, on a log axis
     for ax, stage in zip(axes, ("initial", "trained"), strict=True):
         part = data[data["stage"] == stage]
         if part.empty:
@@ -59,6 +60,8 @@ def fast_slow_ratio(norms: pd.DataFrame, axes=None):
         ax.set_xlabel("step of the sequence (the query is the last)")
         ax.set_ylabel("‖A(t) h‖ / ‖W h + C x + b‖")
         seeds = part["seed"].nunique()
-        ax.set_title(f"{stage} weights (median over {seeds} seed{'s' if seeds > 1 else ''}, "
-                     "band: all seeds)", fontsize=9)
+        spread = (f"{seeds} seeds: line the median, band the range" if seeds > 1
+                  else "1 seed")
+        ax.set_title(f"{stage} weights ({spread}; ratios below 1e-6 drawn at 1e-6)",
+                     fontsize=9)
     return axes

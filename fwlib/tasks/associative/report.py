@@ -223,12 +223,17 @@ def diagnosis_markdown(out_dir: str | os.PathLike) -> str:
     if not path.exists():
         return "Not measured in this profile (`associative/04_figures` measures it)."
     by_run = pd.read_csv(path)
+    if not {"initial ratio", "initial cosine", "initial ‖h‖"} <= set(by_run.columns):
+        return (f"`{path.name}` was written by an earlier version of `associative/04_figures`: "
+                "run that notebook again to measure with this version.")
     return ("At each step the fast-weight read A(t)h is added to the slow term W h + C x + b "
             "and layer norm then rescales the sum, so where the read is many times the slow "
             "term the new input hardly moves the state. Measured on 512 validation sequences "
             "for every fast-weights run of Table 1, with its initial weights (rebuilt from "
-            "its seed) and with its best weights; a ratio is the median over the sequence's "
-            "steps of ‖A(t)h‖ / ‖W h + C x + b‖ (mean over sequences).\n\n"
+            "its seed) and with its best weights. *ratio*: ‖A(t)h_0‖ / ‖W h + C x + b‖ at the "
+            "first inner step; *cosine*: between the state h(t) and the new preliminary state "
+            "h_0(t+1); *‖h‖*: the state's norm; each the mean over sequences, then the median "
+            "over the sequence's steps.\n\n"
             + to_markdown(by_run.round(2)) + "\n\n" + findings_markdown(by_run))
 
 

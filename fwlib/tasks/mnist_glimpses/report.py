@@ -19,6 +19,7 @@ from fwlib.tasks.mnist_glimpses.table import (
     MIN_JUDGE_STEPS,
     PLATEAU,
     STILL_IMPROVING,
+    fit_at_best,
 )
 
 TITLE = "MNIST read as a sequence of glimpses (Section 4.2: Table 2)"
@@ -155,7 +156,7 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
     """Display this experiment's section of the report."""
     from IPython.display import Image, Markdown, display  # noqa: PLC0415
 
-    from fwlib.run.store import load_runs  # noqa: PLC0415
+    from fwlib.run.store import load_histories, load_runs  # noqa: PLC0415
     from fwlib.tasks.mnist_glimpses.plans import table2_runs  # noqa: PLC0415
 
     folder = task_dir(out_dir)
@@ -190,6 +191,14 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
     if claim_path.exists():
         display(Markdown(f"### The paper's claim: {CLAIM}\n\n{CLAIM_RULE}\n\n"
                          + to_markdown(pd.read_csv(claim_path).fillna(""))))
+    histories = load_histories(folder / "runs", runs)
+    if len(histories):
+        display(Markdown("### Fit at the best update\n\n" + to_markdown(
+            fit_at_best(histories).round(3)) + "\n\nTraining loss (mean over the updates "
+            "before the evaluation) and validation loss where each run's validation error was "
+            "lowest: a validation loss well above the training loss means the model fits "
+            "its training images better than new ones, so more updates alone would not "
+            "close the gap to the paper."))
     curves = folder / "figures" / "table2_curves.png"
     if curves.exists():
         display(Markdown("### Learning curves"))

@@ -202,3 +202,27 @@ def claim_table(runs: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
         rows.append({"numbers": source, "verdict": result["verdict"],
                      "reason": result["reason"], "comparisons": "; ".join(result["comparisons"])})
     return pd.DataFrame(rows)
+
+
+def fit_at_best(histories: pd.DataFrame) -> pd.DataFrame:
+    """Per run, at the update of its best validation error: the training loss (mean over the
+    updates since the evaluation before) beside the validation loss. A training loss far
+    below the validation loss means the model fits its training images much better than new
+    ones (over-fitting); both high means it has not learned the task yet."""
+    rows = []
+    for _, history in histories.groupby("run", sort=False):
+        best = history.loc[history["valid_error"].idxmin()]
+        rows.append({"model": MODEL_LABELS.get(best["model"], best["model"]),
+                     "R": int(best["hidden_units"]), "seed": int(best["seed"]),
+                     "best update": int(best["step"]),
+                     "valid error (%)": 100 * float(best["valid_error"]),
+                     "train loss": float(best["train_loss"]),
+                     "valid loss": float(best["valid_loss"]),
+                     "valid / train loss": float(best["valid_loss"])
+                     / max(float(best["train_loss"]), 1e-12)})
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    order = {MODEL_LABELS[m]: i for i, m in enumerate(TABLE2_MODELS)}
+    return frame.sort_values(["model", "R", "seed"], key=lambda c: c.map(order)
+                             if c.name == "model" else c).reset_index(drop=True)

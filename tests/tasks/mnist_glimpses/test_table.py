@@ -104,3 +104,17 @@ def test_claim_table_compares_paper_and_ours():
 def test_paper_table_matches_the_paper_notes(key):
     text = paper.DOC_PATH.read_text()
     assert f"{paper.TABLE2[key]:.2f}" in text
+
+
+def test_fit_at_best_reads_each_runs_best_update():
+    histories = pd.DataFrame({
+        "run": ["a"] * 3 + ["b"] * 2, "model": ["fast_weights"] * 3 + ["irnn"] * 2,
+        "hidden_units": [50] * 3 + [100] * 2, "seed": [0] * 5,
+        "step": [500, 1000, 1500, 500, 1000],
+        "valid_error": [0.1, 0.05, 0.07, 0.3, 0.2], "train_loss": [1.0, 0.1, 0.05, 2.0, 1.5],
+        "valid_loss": [1.1, 0.3, 0.4, 2.1, 1.5]})
+    fit = table.fit_at_best(histories)
+    assert list(fit["model"]) == ["IRNN", "Fast weights"]  # the paper's row order
+    fast = fit[fit["model"] == "Fast weights"].iloc[0]
+    assert fast["best update"] == 1000 and fast["valid / train loss"] == pytest.approx(3.0)
+    assert table.fit_at_best(histories.iloc[:0]).empty
