@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, nargs="+",
                         default=sorted({1, os.cpu_count() or 1}))
-    parser.add_argument("--steps", type=int, default=3000, help="updates per run")
+    parser.add_argument("--steps", type=int, default=6000, help="updates per run")
     parser.add_argument("--seeds", type=int, default=4, help="seeds per model (2 models)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "benchmarks")
     args = parser.parse_args(argv)

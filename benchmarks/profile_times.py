@@ -140,7 +140,8 @@ def charge(config, timed: dict) -> float:
     model = kind if (kind, units, 1, 4) in timed else "fast_weights"
     spu = timed[(model, units, 1, 4)]
     if inner_steps > 1:
-        ratios = [v / timed[(m, r, 1, 4)] for (m, r, s, k), v in timed.items()
+        associative = {key: v for key, v in timed.items() if len(key) == 4}
+        ratios = [v / timed[(m, r, 1, 4)] for (m, r, s, k), v in associative.items()
                   if (m, s, k) == (model, inner_steps, 4) and (m, r, 1, 4) in timed]
         spu *= sum(ratios) / len(ratios) if ratios else 1.0
     return spu * (2 * num_pairs + 3) / (2 * 4 + 3)

@@ -215,6 +215,30 @@ def lr_selection_markdown(directory: str | os.PathLike) -> str:
             + to_markdown(summary))
 
 
+def fast_lr_selection_markdown(directory: str | os.PathLike) -> str:
+    """Fast weights at one R with smaller η, on the validation split, if it has been run."""
+    path = Path(directory) / "summary.csv"
+    if not path.exists():
+        return ("A smaller η has not been tried on this task "
+                "(`python -m fwlib.tasks.associative.fast_lr_search`).")
+    summary = pd.read_csv(path)
+    summary["valid_error_mean"] = (100 * summary["valid_error_mean"]).round(2)
+    summary = summary.rename(columns={
+        "fast_lr": "η", "valid_error_mean": "best validation error, mean (%)",
+        "valid_error_per_seed": "per seed (%)", "on_plateau": "seeds on the plateau",
+        "updates_mean": "updates (mean)"})
+    return ("**A smaller η** (fast weights, validation split only, the same learning rate, "
+            "budget and patience for every η; not yet used for Table 1, which keeps the "
+            "paper's η = 0.5):\n\n" + to_markdown(summary))
+
+
+def _three_digits(value):
+    """Three significant digits for a float (ratios span 1e-4 to 1e2), integers as they are."""
+    if isinstance(value, float) and not float(value).is_integer():
+        return float(f"{value:.3g}")
+    return value
+
+
 def diagnosis_markdown(out_dir: str | os.PathLike) -> str:
     """The fast-weight read against the slow term, per run, and what it shows."""
     from fwlib.tasks.associative.diagnostics import findings_markdown  # noqa: PLC0415
@@ -234,7 +258,7 @@ def diagnosis_markdown(out_dir: str | os.PathLike) -> str:
             "first inner step; *cosine*: between the state h(t) and the new preliminary state "
             "h_0(t+1); *‖h‖*: the state's norm; each the mean over sequences, then the median "
             "over the sequence's steps.\n\n"
-            + to_markdown(by_run.round(2)) + "\n\n" + findings_markdown(by_run))
+            + to_markdown(by_run.map(_three_digits)) + "\n\n" + findings_markdown(by_run))
 
 
 def section(out_dir: str | os.PathLike, profile: str) -> None:
@@ -277,6 +301,8 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
     figure = out_dir / "figures" / "fast_slow_ratio.png"
     if figure.exists():
         display(Image(filename=str(figure)))
+    display(Markdown(fast_lr_selection_markdown(
+        REPO_ROOT / "results" / "selection" / "associative_fast_lr")))
     display(Markdown("### Ablations: what makes fast weights work"))
     if (out_dir / "tables" / "ablation_claims.csv").exists():
         display(Markdown(ablations_markdown(out_dir)))

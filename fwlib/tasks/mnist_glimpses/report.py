@@ -196,9 +196,9 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
         display(Markdown("### Fit at the best update\n\n" + to_markdown(
             fit_at_best(histories).round(3)) + "\n\nTraining loss (mean over the updates "
             "before the evaluation) and validation loss where each run's validation error was "
-            "lowest: a validation loss well above the training loss means the model fits "
-            "its training images better than new ones, so more updates alone would not "
-            "close the gap to the paper."))
+            "lowest: a validation loss well above the training loss means the model already "
+            "fits its training images better than new ones, so further updates mostly "
+            "improve that fit."))
     curves = folder / "figures" / "table2_curves.png"
     if curves.exists():
         display(Markdown("### Learning curves"))

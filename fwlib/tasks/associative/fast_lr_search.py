@@ -1,0 +1,78 @@
+"""Does a smaller fast-weight learning rate η fix fast weights at large R? Chosen on the
+validation split only.
+
+With the paper's η = 0.5 the fast-weight read is 170× the slow term at R = 100 at
+initialisation (see :mod:`fwlib.tasks.associative.diagnostics`), and one seed of three sat on
+the 62 % plateau. This trains fast weights at one R with each candidate η and several seeds,
+the same learning rate and budget for all, and ranks the η by their mean best **validation**
+error over the seeds (the test error is recorded by every run but plays no part here).
+
+    python -m fwlib.tasks.associative.fast_lr_search --out results/selection/associative_fast_lr
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from fwlib.run.parallel import run_grid
+from fwlib.run.provenance import REPO_ROOT
+from fwlib.run.store import load_runs
+from fwlib.tasks.associative.grid import table1_grid
+
+FAST_LRS = (0.5, 0.1, 0.02)
+
+
+def search_grid(hidden_units: int, fast_lrs, seeds, max_steps: int, learning_rate: float,
+                patience: int):
+    return [c for eta in fast_lrs
+            for c in table1_grid(["fast_weights"], [hidden_units], seeds,
+                                 {"default": max_steps}, learning_rate=learning_rate,
+                                 eval_every=500, patience=patience, fast_lr=eta)]
+
+
+def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
+    """One row per η: the best validation error of each seed, their mean, how many seeds
+    ended on the initial plateau (validation error above 50 %), and which η is chosen."""
+    runs = load_runs(runs_dir)
+    runs = runs[runs["run"].isin({c.run_name() for c in configs})]
+    rows = []
+    for eta, group in runs.groupby("fast_lr"):
+        group = group.sort_values("seed")
+        rows.append({"R": int(group["hidden_units"].iloc[0]), "fast_lr": float(eta),
+                     "learning_rate": float(group["learning_rate"].iloc[0]),
+                     "seeds": len(group),
+                     "valid_error_mean": float(group["valid_error"].mean()),
+                     "valid_error_per_seed": ", ".join(f"{100 * v:.2f}"
+                                                       for v in group["valid_error"]),
+                     "on_plateau": int((group["valid_error"] > 0.5).sum()),
+                     "updates_mean": float(group["steps"].mean())})
+    summary = pd.DataFrame(rows).sort_values("valid_error_mean").reset_index(drop=True)
+    summary["chosen"] = summary.index == 0
+    return summary
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--fast-lrs", type=float, nargs="+", default=list(FAST_LRS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--max-steps", type=int, default=20_000)
+    parser.add_argument("--patience", type=int, default=6_000)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--out", type=Path,
+                        default=REPO_ROOT / "results" / "selection" / "associative_fast_lr")
+    args = parser.parse_args(argv)
+    configs = search_grid(args.units, args.fast_lrs, args.seeds, args.max_steps,
+                          args.learning_rate, args.patience)
+    run_grid(configs, args.out / "runs", workers=args.workers, title="η search")
+    summary = summarise(args.out / "runs", configs)
+    summary.to_csv(args.out / "summary.csv", index=False)
+    print(summary.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

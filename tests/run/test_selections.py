@@ -1,0 +1,52 @@
+"""The η choices read recorded runs and pick on validation errors only."""
+
+import json
+
+import pandas as pd
+
+from fwlib.tasks.associative import fast_lr_search
+from fwlib.tasks.mnist_glimpses import selection
+
+
+def record(root, config, valid_errors, test_error, eval_every=500):
+    """A finished run folder: config, metrics and a history with these validation errors."""
+    run_dir = root / config.run_name()
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps(config.to_dict()))
+    steps = [eval_every * (i + 1) for i in range(len(valid_errors))]
+    (run_dir / "metrics.json").write_text(json.dumps({
+        "test_error": test_error, "valid_error": min(valid_errors), "steps": steps[-1],
+        "best_step": steps[valid_errors.index(min(valid_errors))], "wall_seconds": 1.0}))
+    pd.DataFrame({"step": steps, "train_loss": 0.1, "valid_loss": 0.2,
+                  "valid_error": valid_errors, "wall_seconds": 1.0}).to_csv(
+        run_dir / "history.csv", index=False)
+
+
+def test_mnist_eta_is_chosen_on_validation_within_the_compared_updates(tmp_path):
+    configs = selection.selection_grid(fast_lrs=(0.5, 0.02), hidden_units=(50, 200),
+                                       max_steps=1000)
+    assert sorted({c.model.fast_lr for c in configs}) == [0.02, 0.5]
+    for config in configs:
+        good = config.model.fast_lr == 0.02
+        # η = 0.5 gets better only after the compared updates; its test error is the best
+        errors = [0.05, 0.03, 0.001] if not good else [0.04, 0.02, 0.02]
+        record(tmp_path, config, errors, test_error=0.0 if not good else 0.5)
+    summary = selection.summarise(tmp_path, configs, compare_steps=1000)
+    assert set(summary.loc[summary["chosen"], "fast_lr"]) == {0.02}
+    assert (summary["updates_compared"] == 1000).all()
+    assert sorted(summary["valid_error"]) == [0.02, 0.02, 0.03, 0.03]
+
+
+def test_associative_eta_is_ranked_by_mean_validation_error_over_seeds(tmp_path):
+    configs = fast_lr_search.search_grid(100, (0.5, 0.02), [0, 1], max_steps=1000,
+                                         learning_rate=3e-3, patience=500)
+    assert [(c.model.fast_lr, c.seed) for c in configs] == [(0.5, 0), (0.5, 1), (0.02, 0),
+                                                            (0.02, 1)]
+    valid = {(0.5, 0): 0.01, (0.5, 1): 0.62, (0.02, 0): 0.05, (0.02, 1): 0.04}
+    for config in configs:
+        error = valid[config.model.fast_lr, config.seed]
+        record(tmp_path, config, [error], test_error=0.0)  # the test error plays no part
+    summary = fast_lr_search.summarise(tmp_path, configs)
+    chosen = summary[summary["chosen"]].iloc[0]
+    assert chosen["fast_lr"] == 0.02 and chosen["valid_error_per_seed"] == "5.00, 4.00"
+    assert summary.set_index("fast_lr").loc[0.5, "on_plateau"] == 1
