@@ -141,6 +141,10 @@ def _failed(arm: pd.DataFrame) -> bool:
         (arm["diverged"] | (arm["test_error_pct"].fillna(math.inf) > NOT_CONVERGED)).all())
 
 
+# A claim stands on seeds, never on one run: an arm with fewer runs is not judged.
+MIN_SEEDS = 2
+
+
 def _short(*arms: pd.DataFrame) -> bool:
     budgets = pd.concat([a["max_steps"] for a in arms]).dropna()
     return bool(len(budgets)) and float(budgets.min()) < MIN_JUDGE_STEPS
@@ -157,7 +161,8 @@ def _gap_claim(better: pd.DataFrame, worse: pd.DataFrame) -> str:
 def claims(results: pd.DataFrame) -> pd.DataFrame:
     """The three claims, each judged on every arm it speaks of: *confirmed*, *refuted*,
     *inconclusive* (the arm that should learn did not, so the budget cannot tell), *too short
-    to judge* (budgets below MIN_JUDGE_STEPS) or *not tested* (an arm is missing)."""
+    to judge* (budgets below MIN_JUDGE_STEPS), *not judged (one seed)* (an arm with fewer than
+    MIN_SEEDS runs) or *not tested* (an arm is missing)."""
     rows = []
 
     def add(claim, units, arms, rule, decide):
@@ -166,7 +171,12 @@ def claims(results: pd.DataFrame) -> pd.DataFrame:
             verdict, evidence = "not tested", f"missing: {', '.join(missing)}"
         else:
             evidence = "; ".join(f"{name}: {_fmt(a)}" for name, a in arms.items())
-            verdict = "too short to judge" if _short(*arms.values()) else decide()
+            if _short(*arms.values()):
+                verdict = "too short to judge"
+            elif min(len(a) for a in arms.values()) < MIN_SEEDS:
+                verdict = "not judged (one seed)"
+            else:
+                verdict = decide()
         rows.append({"claim": claim, "R": units, "verdict": verdict, "evidence": evidence,
                      "rule": rule})
 

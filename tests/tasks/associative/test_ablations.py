@@ -123,3 +123,11 @@ def test_summary_mean_and_std_over_seeds():
     row = summary[(summary["study"] == "layer_norm") & (summary["value"] == "on")].iloc[0]
     assert row["mean"] == pytest.approx(15.0) and row["seeds"] == 2
     assert row["std"] == pytest.approx(7.0710678, rel=1e-6)
+
+
+def test_one_seed_per_arm_gives_no_verdict():
+    results = _results(CONFIRMING)
+    one_seed = results[results["seed"] == 0]
+    verdicts = ablations.claims(one_seed)
+    assert set(verdicts["verdict"]) == {"not judged (one seed)"}
+    assert verdicts["evidence"].str.contains("1 seed").all()
