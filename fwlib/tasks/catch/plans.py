@@ -49,7 +49,7 @@ def train_runs(games: Iterable[str], agents: Iterable[str], observed_games: Iter
                observed_agents: Iterable[str], seeds: Iterable[int], hidden_units: int,
                max_frames, learning_rate, num_envs: int = 32, n_steps: int = 20,
                entropy_cost: float = 0.01, eval_every: int = 50_000,
-               eval_episodes: int = 200, **_) -> list[RunConfig]:
+               eval_episodes: int = 200, fast_lr=0.5, **_) -> list[RunConfig]:
     """Notebook ``01_train``: every agent on every partially observed game, and the observed
     agents on the fully observed games, for every seed."""
     pairs = [(g, a) for g in games for a in agents]
@@ -65,7 +65,8 @@ def train_runs(games: Iterable[str], agents: Iterable[str], observed_games: Iter
         task = parse_version(version)
         for seed in seeds:
             config = RunConfig(
-                task=task, model=AgentSpec(kind=agent, hidden_units=hidden_units),
+                task=task, model=AgentSpec(kind=agent, hidden_units=hidden_units,
+                                           fast_lr=per_key(fast_lr, "fast_lr", agent, version)),
                 optim=A2CSpec(learning_rate=per_key(learning_rate, "learning_rate", agent,
                                                     version),
                               num_envs=num_envs, n_steps=n_steps, entropy_cost=entropy_cost),
