@@ -47,7 +47,10 @@ DEVIATIONS = [
      "Monte-Carlo returns were chosen by short trials of the fast-weights agent on N = 16, "
      "M = 3 (8, 16, 32 and 64 games per update; n = 5 against Monte Carlo), recorded under "
      "`results/selection/catch/trials/`: fewer games per update give more updates per frame "
-     "and learned faster per frame, and 16 learned fastest per second of training."),
+     "and learned faster per frame, and 16 learned fastest per second of training. Trials "
+     "there with a learning rate of 0.001 and with η = 0.02 for the fast-weights agent were "
+     "not adopted: the greedy evaluations rise and fall by tens of points between "
+     "evaluations in every setting, so one seed's final catch rate cannot rank them."),
     ("Learning curves", "A",
      "Greedy catch rate on a fixed set of evaluation games (never used for training) against "
      "environment frames (agent steps summed over games); the paper's axes are not known. "
