@@ -85,28 +85,6 @@ def grid_norms(runs: pd.DataFrame, examples: int = 512) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def summary(norms: pd.DataFrame) -> pd.DataFrame:
-    """Per R and stage, over seeds and steps 1..T-1 (step 0 has an empty memory): the range of
-    the per-step mean ratio, the mean slow and fast norms, and the test errors."""
-    later = norms[norms["step"] > 0]
-    rows = []
-    for (units, stage), group in later.groupby(["hidden_units", "stage"], sort=True):
-        per_run = group.groupby("run")
-        rows.append({"R": int(units), "stage": stage, "runs": per_run.ngroups,
-                     "ratio_min": group["ratio_mean"].min(),
-                     "ratio_median": group["ratio_mean"].median(),
-                     "ratio_max": group["ratio_mean"].max(),
-                     "slow_norm": group["slow"].mean(), "fast_norm": group["fast"].mean(),
-                     "test_errors_%": ", ".join(f"{100 * e:.2f}" for e in
-                                                per_run["test_error"].first())})
-    order = {s: i for i, s in enumerate(STAGES)}
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    return frame.sort_values(["R", "stage"], key=lambda c: c.map(order) if c.name == "stage"
-                             else c).reset_index(drop=True)
-
-
 def per_run(norms: pd.DataFrame) -> pd.DataFrame:
     """One row per run: its test error and, with the initial and with the trained weights,
     medians over steps 1..T-1 of the mean read-to-slow ratio, of the cosine between the state

@@ -4,8 +4,9 @@ At initialisation the fast-weight read A(t)h grows with R (after layer norm ‖h
 R) and swamps the new glimpse (see :mod:`fwlib.cores.diagnostics`). The paper's η = 0.5 is
 therefore compared with smaller values, fast weights at R = 50 and R = 200, one seed, Adam at
 3e-3; each setting is judged by its best **validation** error within the first
-``compare_steps`` updates, and the η with the lowest error at both R is chosen. Finished runs
-are reused (so are runs trained longer than the budget: their histories are cut).
+``compare_steps`` updates, and the η with the best mean rank over the R tried is chosen.
+Finished runs are reused (so are runs trained longer than the budget: their histories are
+cut).
 
     python -m fwlib.tasks.mnist_glimpses.selection --out results/selection/mnist_glimpses
 """
