@@ -10,8 +10,14 @@ Every ``eval_every`` frames: a row of ``history.csv`` (frames, the mean reward a
 of the training episodes since the last row, the greedy catch rate on ``eval_episodes`` fixed
 evaluation games, the losses, the wall-clock) and a checkpoint, ``state.json`` being the commit
 point. The run stops at ``max_steps`` frames, or at once when a loss turns NaN or infinite
-(recorded as diverged). Its metrics hold the greedy catch rate over ``final_episodes`` fresh
-games, whose seeds are never used for training or for the evaluations during training.
+(recorded as diverged).
+
+The evaluation games are the run's validation split and the final games its test split, as
+for the supervised tasks: the weights kept (``best_<frames>.npz``) are those of the evaluation
+with the highest catch rate (the earliest on a tie), and the run's ``catch_rate`` is their
+greedy catch rate over ``final_episodes`` fresh games, whose seeds are never used for training
+or for the evaluations. The last weights' catch rate on the same games is recorded beside it
+(``last_weights_catch_rate``), as A2C's policy can swing between evaluations.
 """
 
 from __future__ import annotations
@@ -142,16 +148,23 @@ class Learner:
         arrays.update({f"o{i}": np.asarray(v) for i, v in enumerate(self.optimizer.variables)})
         np.savez(path, **arrays)
 
-    def load(self, path: Path) -> None:
+    def save_weights(self, path: Path) -> None:
+        np.savez(path, **{f"w{i}": np.asarray(v) for i, v in enumerate(self.agent.weights)})
+
+    def load(self, path: Path, optimizer: bool = True) -> None:
+        """The agent's weights from ``path``, and the optimiser's state unless ``optimizer``
+        is false (files written by :meth:`save_weights` hold the agent's weights only)."""
         arrays = np.load(path)
         for i, variable in enumerate(self.agent.weights):
             variable.assign(arrays[f"w{i}"])
-        for i, variable in enumerate(self.optimizer.variables):
-            variable.assign(arrays[f"o{i}"])
+        if optimizer:
+            for i, variable in enumerate(self.optimizer.variables):
+                variable.assign(arrays[f"o{i}"])
 
 
 def _fresh_state() -> dict:
     return {"step": 0, "updates": 0, "train_seconds": 0.0, "history": [], "checkpoint": None,
+            "best_weights": None, "best_frames": None, "best_eval_catch_rate": None,
             "stopped": None, "starts": []}
 
 
@@ -206,13 +219,20 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     if bar is not None:
         bar.close()
 
-    final_rate = None
-    if state["stopped"] != "diverged":
+    final_rate = last_rate = None
+    if state["history"] and state["stopped"] != "diverged":
+        last_rate = learner.catch_rate(config.seed, FINAL_STREAM, budget.final_episodes)
+    if state.get("best_weights"):
+        learner.load(folder.path / state["best_weights"], optimizer=False)
         final_rate = learner.catch_rate(config.seed, FINAL_STREAM, budget.final_episodes)
     metrics = {
         "model": config.model.kind, "hidden_units": config.model.hidden_units,
         "seed": config.seed, "run_id": config.run_id(), "version": task.version,
         "catch_rate": final_rate, "final_episodes": budget.final_episodes,
+        "weights": "best evaluation",
+        "best_frames": state.get("best_frames"),
+        "best_eval_catch_rate": state.get("best_eval_catch_rate"),
+        "last_weights_catch_rate": last_rate,
         "last_eval_catch_rate": state["history"][-1]["eval_catch_rate"]
         if state["history"] else None,
         "steps": state["step"], "frames": state["step"], "updates": state["updates"],
@@ -235,7 +255,8 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
 
 def _evaluate(config: RunConfig, folder: RunFolder, learner: Learner, state: dict,
               episodes: list[dict], diverged: bool) -> None:
-    """Record a history row and (unless diverged) checkpoint, ``state.json`` last."""
+    """Record a history row and (unless diverged) checkpoint, keeping the weights of the best
+    evaluation so far; ``state.json`` is written last, so the files it names always exist."""
     losses = np.array([e["losses"] for e in episodes], dtype=np.float64)
     eval_rate = math.nan if diverged else learner.catch_rate(
         config.seed, EVAL_STREAM, config.budget.eval_episodes)
@@ -254,7 +275,12 @@ def _evaluate(config: RunConfig, folder: RunFolder, learner: Learner, state: dic
     checkpoint = f"ckpt_{state['step']:010d}.npz"
     learner.save(folder.path / checkpoint)
     previous, state["checkpoint"] = state["checkpoint"], checkpoint
+    previous_best = None
+    if state.get("best_eval_catch_rate") is None or eval_rate > state["best_eval_catch_rate"]:
+        best = f"best_{state['step']:010d}.npz"
+        learner.save_weights(folder.path / best)
+        previous_best, state["best_weights"] = state.get("best_weights"), best
+        state["best_frames"], state["best_eval_catch_rate"] = state["step"], eval_rate
     folder.write_json("state.json", state)  # the commit point
     folder.write_history(state["history"], HISTORY_COLUMNS)
-    if previous:
-        folder.remove(previous)
+    folder.remove(previous, previous_best)

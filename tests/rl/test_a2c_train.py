@@ -92,7 +92,8 @@ def test_kill_and_resume_gives_identical_metrics(tmp_path):
     assert 1600 <= killed_at < config.budget.max_steps
 
     resumed = train(config, run_dir, progress=False)
-    for key in ("catch_rate", "last_eval_catch_rate", "steps", "updates"):
+    for key in ("catch_rate", "last_weights_catch_rate", "best_frames", "best_eval_catch_rate",
+                "last_eval_catch_rate", "steps", "updates"):
         assert resumed[key] == reference[key], key
     assert [s["step"] for s in resumed["starts"]] == [0, killed_at]
     straight = pd.read_csv(tmp_path / "straight" / "history.csv")
@@ -103,6 +104,23 @@ def test_kill_and_resume_gives_identical_metrics(tmp_path):
     # finished: reused whatever the budget now asks
     again_metrics = train(small(max_steps=32000, eval_every=800), run_dir, progress=False)
     assert again_metrics == resumed
+
+
+def test_the_weights_of_the_best_evaluation_are_kept_and_tested(tmp_path):
+    config = small(max_steps=8000, eval_every=800, learning_rate=0.01)
+    metrics = train(config, tmp_path / "run", progress=False)
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    best = history["eval_catch_rate"].idxmax()  # the first of the highest
+    assert metrics["best_frames"] == history["frames"][best]
+    assert metrics["best_eval_catch_rate"] == history["eval_catch_rate"][best]
+    assert metrics["last_eval_catch_rate"] == history["eval_catch_rate"].iloc[-1]
+    kept = list((tmp_path / "run").glob("best_*.npz"))
+    assert [p.name for p in kept] == [f"best_{metrics['best_frames']:010d}.npz"]
+    assert not list((tmp_path / "run").glob("ckpt_*"))
+    learner = Learner(config)
+    learner.load(kept[0], optimizer=False)
+    assert learner.catch_rate(config.seed, FINAL_STREAM, 50) == metrics["catch_rate"]
+    assert metrics["last_weights_catch_rate"] is not None and metrics["weights"]
 
 
 def test_a_diverging_run_stops_at_once(tmp_path):
