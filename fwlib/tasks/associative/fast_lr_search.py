@@ -3,9 +3,11 @@ validation split only.
 
 With the paper's η = 0.5 the fast-weight read is 170× the slow term at R = 100 at
 initialisation (see :mod:`fwlib.tasks.associative.diagnostics`), and one seed of three sat on
-the 62 % plateau. This trains fast weights at one R with each candidate η and several seeds,
-the same learning rate and budget for all, and ranks the η by their mean best **validation**
-error over the seeds (the test error is recorded by every run but plays no part here).
+the 62 % plateau. This trains fast weights at each R with each candidate η and several seeds,
+the same learning rate and budget for all, and ranks the η at each R by their mean best
+**validation** error over the seeds (the test error is recorded by every run but plays no
+part here). The η chosen at each R is the one Table 1 uses (`fast_lr` per `fast_weights@R`
+in the profiles).
 
     python -m fwlib.tasks.associative.fast_lr_search --out results/selection/associative_fast_lr
 """
@@ -25,23 +27,27 @@ from fwlib.tasks.associative.grid import table1_grid
 FAST_LRS = (0.5, 0.1, 0.02)
 
 
-def search_grid(hidden_units: int, fast_lrs, seeds, max_steps: int, learning_rate: float,
+def search_grid(hidden_units, fast_lrs, seeds, max_steps: int, learning_rate: float,
                 patience: int):
+    """Fast weights at every R of ``hidden_units`` (one R or several) × η × seed."""
+    units = [hidden_units] if isinstance(hidden_units, int) else list(hidden_units)
     return [c for eta in fast_lrs
-            for c in table1_grid(["fast_weights"], [hidden_units], seeds,
+            for c in table1_grid(["fast_weights"], units, seeds,
                                  {"default": max_steps}, learning_rate=learning_rate,
                                  eval_every=500, patience=patience, fast_lr=eta)]
 
 
 def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
-    """One row per η: the best validation error of each seed, their mean, how many seeds
-    ended on the initial plateau (validation error above 50 %), and which η is chosen."""
+    """One row per (R, η): the best validation error of each seed, their mean, how many seeds
+    ended on the initial plateau (validation error above 50 %), and which η is chosen at
+    each R."""
     runs = load_runs(runs_dir)
     runs = runs[runs["run"].isin({c.run_name() for c in configs})]
     rows = []
-    for eta, group in runs.groupby("fast_lr"):
+    for _, group in runs.groupby(["hidden_units", "fast_lr"]):
         group = group.sort_values("seed")
-        rows.append({"R": int(group["hidden_units"].iloc[0]), "fast_lr": float(eta),
+        rows.append({"R": int(group["hidden_units"].iloc[0]),
+                     "fast_lr": float(group["fast_lr"].iloc[0]),
                      "learning_rate": float(group["learning_rate"].iloc[0]),
                      "seeds": len(group),
                      "valid_error_mean": float(group["valid_error"].mean()),
@@ -49,14 +55,22 @@ def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
                                                        for v in group["valid_error"]),
                      "on_plateau": int((group["valid_error"] > 0.5).sum()),
                      "updates_mean": float(group["steps"].mean())})
-    summary = pd.DataFrame(rows).sort_values("valid_error_mean").reset_index(drop=True)
-    summary["chosen"] = summary.index == 0
+    summary = (pd.DataFrame(rows).sort_values(["R", "valid_error_mean"])
+               .reset_index(drop=True))
+    summary["chosen"] = ~summary.duplicated("R")
     return summary
+
+
+def chosen_fast_lr(summary: pd.DataFrame) -> dict:
+    """``{"fast_weights@R": η}`` of the η chosen at each R."""
+    chosen = summary[summary["chosen"]]
+    return {f"fast_weights@{int(r)}": float(eta)
+            for r, eta in zip(chosen["R"], chosen["fast_lr"], strict=True)}
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--units", type=int, nargs="+", default=[20, 50, 100])
     parser.add_argument("--fast-lrs", type=float, nargs="+", default=list(FAST_LRS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--max-steps", type=int, default=20_000)

@@ -20,18 +20,23 @@ def table1_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Itera
                 num_pairs: int = 4, data_seed: int = 0, **core) -> list[RunConfig]:
     """models × hidden_units × seeds; ``max_steps`` and ``learning_rate`` may be set per
     model or per cell (see :func:`fwlib.run.grid.per_cell`); ``core`` settings (λ, η, ...)
-    apply to every model that reads them. Every config is validated before anything runs."""
+    apply to every model that reads them, each a plain value or set per cell the same way.
+    Every config is validated before anything runs."""
     models, hidden_units, seeds = list(models), list(hidden_units), list(seeds)
     check_nonempty(models=models, hidden_units=hidden_units, seeds=seeds)
     for model in models:
         check_choice("models", model, CORE_KINDS)
     check_cell_keys("max_steps", max_steps, CORE_KINDS)
     check_cell_keys("learning_rate", learning_rate, CORE_KINDS)
+    for name, value in core.items():
+        check_cell_keys(name, value, CORE_KINDS)
     task = AssociativeTask(num_pairs=num_pairs, data_seed=data_seed)
     configs = []
     for model, units, seed in itertools.product(models, hidden_units, seeds):
         config = RunConfig(
-            task=task, model=CoreSpec(kind=model, hidden_units=units, **core),
+            task=task, model=CoreSpec(kind=model, hidden_units=units,
+                                      **{name: per_cell(name, value, model, units)
+                                         for name, value in core.items()}),
             optim=OptimSpec(learning_rate=per_cell("learning_rate", learning_rate, model, units),
                             batch_size=batch_size),
             budget=Budget(max_steps=per_cell("max_steps", max_steps, model, units),

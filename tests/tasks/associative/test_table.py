@@ -1,6 +1,7 @@
 import math
 
 import pandas as pd
+import pytest
 
 from fwlib import verdicts
 from fwlib.tasks.associative import table
@@ -46,3 +47,18 @@ def test_budgets_below_the_minimum_are_too_short_to_judge():
     frame = table.table1(runs)
     assert _cell(frame, "irnn", 50)["verdict"] == verdicts.TOO_SHORT
     assert _cell(frame, "lstm", 50)["verdict"] == verdicts.REPRODUCED
+
+
+def test_eta_can_be_set_per_r_and_only_fast_weights_read_it():
+    from fwlib.tasks.associative.plans import train_runs
+
+    configs = train_runs(["fast_weights", "lstm"], [20, 100], [0], 1000, 3e-3, 500, 500, 128,
+                         fast_lr={"default": 0.5, "fast_weights@100": 0.02})
+    eta = {(c.model.kind, c.model.hidden_units): c.model.fast_lr for c in configs}
+    assert eta[("fast_weights", 20)] == 0.5 and eta[("fast_weights", 100)] == 0.02
+    plain = train_runs(["lstm"], [100], [0], 1000, 3e-3, 500, 500, 128)
+    lstm = next(c for c in configs if c.model.kind == "lstm" and c.model.hidden_units == 100)
+    assert lstm.run_id() == plain[0].run_id()
+    with pytest.raises(ValueError, match="fast_lr key 'fw@100'"):
+        train_runs(["fast_weights"], [100], [0], 1000, 3e-3, 500, 500, 128,
+                   fast_lr={"default": 0.5, "fw@100": 0.02})
