@@ -10,7 +10,9 @@ import pandas as pd
 
 from fwlib import paper
 from fwlib.markdown import to_markdown
+from fwlib.run.provenance import REPO_ROOT
 from fwlib.tasks.catch import TITLE
+from fwlib.tasks.catch.agents import AGENT_LABELS
 from fwlib.tasks.catch.results import CONTROL_GAP, MIN_JUDGE_FRAMES
 
 # Every place where the paper is silent and a choice was made (A), and every place where
@@ -34,8 +36,9 @@ DEVIATIONS = [
      "One encoder for every agent (a layer of 128 ReLUs on the screen), then the memory, "
      "then a softmax policy over the 3 actions and a linear value. Memory: ReLU RNN with "
      "identity recurrent weights (IRNN), `keras.layers.LSTM`, or the project's fast-weights "
-     "cell (λ = 0.95, η = 0.5, S = 1, layer norm), all with the same number of hidden units; "
-     "the feed-forward control has a layer of ReLUs in place of the memory."),
+     "cell (λ = 0.95, S = 1, layer norm; η per profile, chosen below), all with the same "
+     "number of hidden units; the feed-forward control has a layer of ReLUs in place of the "
+     "memory."),
     ("A2C instead of A3C", "project",
      "The paper trains with asynchronous advantage actor-critic (A3C). Here it is the "
      "synchronous version (A2C): a batch of games played in step, one update per batch of "
@@ -47,19 +50,48 @@ DEVIATIONS = [
      "Monte-Carlo returns were chosen by short trials of the fast-weights agent on N = 16, "
      "M = 3 (8, 16, 32 and 64 games per update; n = 5 against Monte Carlo), recorded under "
      "`results/selection/catch/trials/`: fewer games per update give more updates per frame "
-     "and learned faster per frame, and 16 learned fastest per second of training. Trials "
-     "there with a learning rate of 0.001 and with η = 0.02 for the fast-weights agent were "
-     "not adopted: the greedy evaluations rise and fall by tens of points between "
-     "evaluations in every setting, so one seed's final catch rate cannot rank them."),
-    ("Learning curves", "A",
-     "Greedy catch rate on a fixed set of evaluation games (never used for training) against "
-     "environment frames (agent steps summed over games); the paper's axes are not known. "
-     "The table's catch rate is over 1,000 fresh games with seeds of their own."),
+     "and learned faster per frame, and 16 learned fastest per second of training. Each "
+     "agent's learning rate (and the fast-weights agent's η) is chosen on the evaluation "
+     "games of N = 16, M = 3 (the selection table below) and used on N = 24, M = 5 as well, "
+     "where nothing was selected."),
+    ("Evaluation and test games", "A",
+     "Every run is evaluated greedily on a fixed set of 200 evaluation games (never used for "
+     "training) at regular frame counts: its learning curve and its validation split. A2C's "
+     "policy swings by tens of points between evaluations, so a run keeps the weights of "
+     "its best evaluation, as the supervised tasks keep those of their best validation "
+     "error, and the table's catch rate is those weights' greedy catch rate over 1,000 fresh "
+     "games with seeds of their own (the test split). The last weights' catch rate on the "
+     "same games is shown beside it. The paper's axes and its choice of agent are not "
+     "known."),
     ("Budget", "A",
      "The paper's number of frames is not known; each profile sets one per game and agent. "
      "Budgets of the `smoke` and `default` profiles are short, so a slow learner may miss a "
      "target for that reason alone."),
 ]
+
+
+def selection_markdown(directory: str | os.PathLike) -> str:
+    """The learning rates and η tried on N = 16, M = 3 and the ones chosen, if recorded."""
+    path = Path(directory) / "summary.csv"
+    if not path.exists():
+        return ("The learning rates and η have not been selected on the evaluation games "
+                "(`python -m fwlib.tasks.catch.selection`).")
+    summary = pd.read_csv(path)
+    shown = pd.DataFrame({
+        "agent": summary["agent"].map(lambda k: AGENT_LABELS.get(k, k)),
+        "learning rate": summary["learning_rate"].map(lambda v: f"{v:g}"),
+        "η": summary["fast_lr"].map(lambda v: "" if pd.isna(v) else f"{v:g}"),
+        "best evaluation (%)": (100 * summary["best_eval_catch_rate"]).round(1),
+        "at (M frames)": (summary["best_frames"] / 1e6).round(1),
+        "last evaluation (%)": (100 * summary["last_eval_catch_rate"]).round(1),
+        "final games (%)": (100 * summary["test_catch_rate"]).round(1),
+        "chosen": summary["chosen"].map({True: "yes", False: ""})})
+    return ("**Settings chosen on the evaluation games** (N = 16, M = 3, seed 0, the default "
+            "profile's budget; `python -m fwlib.tasks.catch.selection`, "
+            "`results/selection/catch/settings/`). Each agent's setting with the highest best "
+            "evaluation catch rate is chosen, ties going to the one that got there in fewer "
+            "frames; the final games' catch rate is shown and plays no part.\n\n"
+            + to_markdown(shown))
 
 
 def deviations_markdown() -> str:
@@ -84,8 +116,9 @@ def claims_markdown(claims: pd.DataFrame) -> str:
 
 def summary_markdown(table: pd.DataFrame, claims: pd.DataFrame) -> str:
     seeds = int(table["seeds"].max()) if len(table) else 0
-    lines = [f"Greedy catch rate of every agent over {int(table['episodes'].max()):,} fresh "
-             f"games, {seeds} seed{'s' * (seeds > 1)} per agent"
+    lines = [f"Greedy catch rate of every agent (the weights of its best evaluation) over "
+             f"{int(table['episodes'].max()):,} fresh games, {seeds} seed{'s' * (seeds > 1)} "
+             "per agent"
              + (" (one seed: no spread between seeds is known)" if seeds == 1 else "") + "."]
     for _, row in claims.iterrows():
         lines.append(f"- {row['claim']}: **{row['verdict']}** ({row['detail']}).")
@@ -111,6 +144,11 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
     display(Markdown("### Summary\n\n" + summary_markdown(table, claims)))
     display(Markdown("### Greedy catch rate (%)\n\n" + (root / "tables" /
                                                          "catch_rates.md").read_text()))
+    display(Markdown("Catch rate over 1,000 fresh games (the test split) with the weights of "
+                     "each run's best evaluation (the validation split); *last weights*: the "
+                     "weights at the end of the budget, on the same games."))
+    display(Markdown(selection_markdown(REPO_ROOT / "results" / "selection" / "catch" /
+                                        "settings")))
     display(Markdown("### Figure 5: learning curves"))
     figure = root / "figures" / "figure5.png"
     if figure.exists():

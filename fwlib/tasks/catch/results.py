@@ -71,11 +71,33 @@ def learning_speed(curve: pd.DataFrame) -> pd.DataFrame:
             .rename("area").reset_index())
 
 
+def _per_seed(values, scale: float = 100.0, digits: int = 1) -> str:
+    """``"95.0, 88.5"``; runs recorded before a column existed show "—"."""
+    return ", ".join("—" if pd.isna(v) else f"{scale * float(v):.{digits}f}" for v in values)
+
+
+def _settings(group: pd.DataFrame) -> str:
+    """The learning rate (and η for fast weights) of a cell's runs, e.g. "lr 0.001, η 0.02"."""
+    if "learning_rate" not in group:
+        return ""
+    text = "lr " + "/".join(f"{v:g}" for v in sorted(group["learning_rate"].unique()))
+    if group["model"].iloc[0] == "fast_weights" and "fast_lr" in group:
+        text += ", η " + "/".join(f"{v:g}" for v in sorted(group["fast_lr"].unique()))
+    return text
+
+
 def catch_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (game, agent): greedy catch rate over fresh episodes, mean ± std over
-    seeds, each seed's, frames and wall-clock."""
+    """One row per (game, agent): greedy catch rate over fresh episodes with the weights of
+    the best evaluation, mean ± std over seeds, each seed's, the frames those weights were
+    kept at, the last weights' catch rate on the same games, settings, frames and
+    wall-clock."""
     rows = []
+    runs = runs.copy()
+    for column in ("best_frames", "last_weights_catch_rate"):
+        if column not in runs:
+            runs[column] = np.nan
     for (version, model), group in runs.groupby(["version", "model"], sort=False):
+        group = group.sort_values("seed")
         rates = 100 * group["catch_rate"].astype(float).dropna()
         rows.append({
             "game": version, "agent": AGENT_LABELS.get(model, model), "model": model,
@@ -83,6 +105,9 @@ def catch_table(runs: pd.DataFrame) -> pd.DataFrame:
             "catch_rate_mean": rates.mean() if len(rates) else np.nan,
             "catch_rate_std": rates.std(ddof=1) if len(rates) > 1 else np.nan,
             "per_seed": ", ".join(f"{r:.1f}" for r in rates),
+            "kept_at_mframes": _per_seed(group["best_frames"], 1e-6),
+            "last_weights_per_seed": _per_seed(group["last_weights_catch_rate"]),
+            "settings": _settings(group),
             "episodes": int(group["final_episodes"].max()),
             "frames": int(group["frames"].max()),
             "wall_minutes": round(float(group["wall_seconds"].mean()) / 60, 1)})

@@ -64,6 +64,20 @@ def test_the_report_section_reads_the_tables_or_says_it_was_not_run(executed, tm
     report_section(executed, "smoke")
     text = "\n".join(shown)
     assert "too short to judge" in text and "A2C instead of A3C" in text
+    assert "Evaluation and test games" in text and "weights kept at (M frames)" in text
+
+
+def test_the_selection_table_marks_the_chosen_settings(tmp_path):
+    from fwlib.tasks.catch.report import selection_markdown
+
+    assert "have not been selected" in selection_markdown(tmp_path)
+    pd.DataFrame({"agent": ["fast_weights", "fast_weights"], "learning_rate": [1e-3, 3e-3],
+                  "fast_lr": [0.02, 0.5], "best_eval_catch_rate": [0.97, 0.9],
+                  "best_frames": [2_400_000, 400_000], "last_eval_catch_rate": [0.7, 0.6],
+                  "test_catch_rate": [0.95, 0.99], "chosen": [True, False]}).to_csv(
+        tmp_path / "summary.csv", index=False)
+    text = selection_markdown(tmp_path)
+    assert "| Fast weights | 0.001 | 0.02 | 97.0 | 2.4 | 70.0 | 95.0 | yes |" in text
 
 
 def test_figures_notebook_names_the_missing_input(tmp_path):

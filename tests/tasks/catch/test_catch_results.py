@@ -56,6 +56,13 @@ def test_the_control_rule_and_the_table():
     assert table["game"].tolist() == ["N16_M3"] * 3 + ["N16_full"]
     assert table["catch_rate_mean"].iloc[0] == 95.0 and np.isnan(table["catch_rate_std"].iloc[0])
     assert results.format_rate(table.iloc[0]) == "95.0 (1 seed)"
+    assert table["kept_at_mframes"].iloc[0] == "—"  # recorded before best weights were kept
+    runs = runs.assign(best_frames=2_400_000, last_weights_catch_rate=0.5,
+                       learning_rate=1e-3, fast_lr=0.02)
+    row = results.catch_table(runs).iloc[0]
+    assert (row["kept_at_mframes"], row["last_weights_per_seed"]) == ("2.4", "50.0")
+    assert row["settings"] == "lr 0.001, η 0.02"
+    assert results.catch_table(runs)["settings"].iloc[1] == "lr 0.001"
 
 
 def test_one_seed_gives_no_verdict():
