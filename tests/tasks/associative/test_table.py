@@ -62,3 +62,22 @@ def test_eta_can_be_set_per_r_and_only_fast_weights_read_it():
     with pytest.raises(ValueError, match="fast_lr key 'fw@100'"):
         train_runs(["fast_weights"], [100], [0], 1000, 3e-3, 500, 500, 128,
                    fast_lr={"default": 0.5, "fw@100": 0.02})
+
+
+def test_the_eta_search_says_whether_table1_uses_the_eta_it_chose(tmp_path):
+    from fwlib.tasks.associative.report import deviations_markdown, fast_lr_selection_markdown
+
+    assert "has not been tried" in fast_lr_selection_markdown(tmp_path)
+    pd.DataFrame({"R": [20, 20, 100, 100], "fast_lr": [0.5, 0.02, 0.02, 0.5],
+                  "learning_rate": 3e-3, "seeds": 3, "valid_error_mean": [0.01, 0.02, 0.01, 0.3],
+                  "valid_error_per_seed": "", "on_plateau": 0, "updates_mean": 1000.0,
+                  "chosen": [True, False, True, False]}).to_csv(tmp_path / "summary.csv",
+                                                                 index=False)
+    runs = pd.DataFrame({"model": ["fast_weights", "fast_weights", "fast_weights", "lstm"],
+                         "hidden_units": [20, 50, 100, 100], "fast_lr": [0.5, 0.5, 0.5, 0.5],
+                         "learning_rate": 3e-3})
+    text = fast_lr_selection_markdown(tmp_path, runs)
+    assert ("R = 20: η = 0.5, the one chosen here; R = 50: η = 0.5, not searched; "
+            "R = 100: η = 0.5, not the 0.02 chosen here.") in text
+    assert "Fast weights' η in these runs: R = 20: 0.5; R = 50: 0.5; R = 100: 0.5." in \
+        deviations_markdown(runs)
