@@ -142,7 +142,7 @@ def run(profile_name: str, only: list[str] | None = None, start: str | None = No
     profile, profile_name, out = planned["profile"], planned["profile_name"], planned["out"]
     names = planned["notebooks"]
     try:
-        workers = resolve_workers(workers or profile.get("workers"))
+        workers = resolve_workers(workers if workers is not None else profile.get("workers"))
         scheduler = resolve_scheduler(scheduler)
     except ValueError as error:
         raise PipelineError(str(error)) from None

@@ -158,6 +158,9 @@ def test_bad_options_are_named(capsys, tmp_path):
     assert main(["--profile", "smoke", "--scheduler", "localhost:8786",
                  "--results-root", str(tmp_path)]) == 2
     assert "scheduler must be a Dask scheduler address" in capsys.readouterr().err
+    assert main(["--profile", "smoke", "--workers", "0", "--results-root", str(tmp_path)]) == 2
+    assert "workers must be a positive integer (got 0)" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
 def test_failing_notebook_is_reported_with_cell_and_error(tmp_path, monkeypatch):
