@@ -97,3 +97,28 @@ def test_catch_settings_are_chosen_on_the_evaluation_games(tmp_path):
     assert catch_selection.chosen_settings(summary) == {
         "fast_weights": {"learning_rate": 3e-3, "fast_lr": 0.5},
         "lstm": {"learning_rate": 1e-3}}
+
+
+def test_mnist_learning_rate_and_eta_pairs_are_ranked_together(tmp_path):
+    configs = selection.selection_grid(fast_lrs=(0.02,), hidden_units=(50, 200),
+                                       max_steps=1000, learning_rate=(1e-3, 3e-3))
+    assert sorted({(c.optim.learning_rate, c.model.fast_lr) for c in configs}) == [
+        (1e-3, 0.02), (3e-3, 0.02)]
+    for config in configs:
+        slow = config.optim.learning_rate == 1e-3
+        record(tmp_path, config, [0.05, 0.02] if slow else [0.03, 0.025], test_error=0.0)
+    summary = selection.summarise(tmp_path, configs, compare_steps=1000)
+    assert set(summary.loc[summary["chosen"], "learning_rate"]) == {1e-3}
+
+
+def test_the_mnist_selection_table_names_what_was_chosen(tmp_path):
+    from fwlib.tasks.mnist_glimpses.report import selection_markdown
+
+    assert "has not been run" in selection_markdown(tmp_path)
+    rows = {"R": [200, 200], "fast_lr": [0.02, 0.02], "learning_rate": [1e-3, 3e-3],
+            "valid_error": [0.012, 0.019], "at_step": [15000, 7500],
+            "updates_compared": 15000, "chosen": [True, False]}
+    pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
+    text = selection_markdown(tmp_path)
+    assert "Choice of the learning rate and η" in text and "first 15,000 updates" in text
+    assert "| 200 | 0.02 | 0.001 | 1.2 | 15000 | True |" in text

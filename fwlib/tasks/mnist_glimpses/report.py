@@ -135,7 +135,7 @@ def deviations_markdown(runs: pd.DataFrame) -> str:
 
 
 def selection_markdown(directory: str | os.PathLike) -> str:
-    """The choice of η on the validation split, if it has been made."""
+    """The choice of η (or of the learning rate and η) on the validation split, if made."""
     from pathlib import Path  # noqa: PLC0415
 
     path = Path(directory) / "summary.csv"
@@ -146,9 +146,12 @@ def selection_markdown(directory: str | os.PathLike) -> str:
     summary["valid_error"] = (100 * summary["valid_error"]).round(2)
     summary = summary.rename(columns={"valid_error": "best validation error (%)",
                                       "fast_lr": "η", "at_step": "at update"})
-    return ("**Choice of η** (fast weights, validation split only, seed 0, best validation "
-            f"error within the first {int(summary['updates_compared'].max()):,} updates; "
-            "`chosen` marks the η with the best mean rank over R):\n\n"
+    several = summary["learning_rate"].nunique() > 1
+    what = "the learning rate and η" if several else "η"
+    return (f"**Choice of {what}** (fast weights, validation split only, seed 0, best "
+            f"validation error within the first {int(summary['updates_compared'].max()):,} "
+            f"updates; `chosen` marks the setting with the best mean rank over R; "
+            f"`{Path(directory).name}`):\n\n"
             + to_markdown(summary.drop(columns=["updates_compared"])))
 
 
@@ -207,3 +210,6 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
                          "per width; the band is ± 1 std over seeds where there are several."))
     display(Markdown("### Deviations and assumptions\n\n" + deviations_markdown(runs)))
     display(Markdown(selection_markdown(REPO_ROOT / "results" / "selection" / FOLDER)))
+    learning_rates = REPO_ROOT / "results" / "selection" / f"{FOLDER}_lr"
+    if (learning_rates / "summary.csv").exists():
+        display(Markdown(selection_markdown(learning_rates)))

@@ -1,4 +1,5 @@
-"""The fast-weight learning rate η for Table 2, chosen on the validation split.
+"""The fast-weight learning rate η (and Adam's learning rate) for Table 2, chosen on the
+validation split.
 
 At initialisation the fast-weight read A(t)h grows with R (after layer norm ‖h‖² grows with
 R) and swamps the new glimpse (see :mod:`fwlib.cores.diagnostics`). The paper's η = 0.5 is
@@ -6,9 +7,12 @@ therefore compared with smaller values, fast weights at R = 50 and R = 200, one 
 3e-3; each setting is judged by its best **validation** error within the first
 ``compare_steps`` updates, and the η with the best mean rank over the R tried is chosen.
 Finished runs are reused (so are runs trained longer than the budget: their histories are
-cut).
+cut). With several ``--learning-rates`` every (learning rate, η) pair is a setting, ranked
+the same way.
 
     python -m fwlib.tasks.mnist_glimpses.selection --out results/selection/mnist_glimpses
+    python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.02 \
+        --learning-rates 0.001 0.003 --max-steps 15000 --out results/selection/mnist_glimpses_lr
 """
 
 from __future__ import annotations
@@ -29,15 +33,18 @@ COMPARE_STEPS = 5000
 
 
 def selection_grid(fast_lrs=FAST_LRS, hidden_units=UNITS, max_steps: int = COMPARE_STEPS,
-                   learning_rate: float = 3e-3, seed: int = 0):
-    return [c for eta in fast_lrs
+                   learning_rate=3e-3, seed: int = 0):
+    """Fast weights at every R for every η and every learning rate (one value or several)."""
+    rates = [learning_rate] if isinstance(learning_rate, int | float) else list(learning_rate)
+    return [c for lr in rates for eta in fast_lrs
             for c in table2_grid(["fast_weights"], hidden_units, [seed], max_steps,
-                                 learning_rate, fast_lr=eta, patience=max_steps)]
+                                 lr, fast_lr=eta, patience=max_steps)]
 
 
 def summarise(runs_dir: str | Path, configs, compare_steps: int = COMPARE_STEPS) -> pd.DataFrame:
-    """One row per setting: its best validation error within ``compare_steps`` updates, the
-    update it was reached at, and whether its η is the one chosen."""
+    """One row per setting and R: its best validation error within ``compare_steps`` updates,
+    the update it was reached at, and whether its setting (learning rate, η) is the one
+    chosen, by mean rank over the R."""
     runs = load_runs(runs_dir)
     runs = runs[runs["run"].isin({c.run_name() for c in configs})]
     histories = load_histories(runs_dir, runs)
@@ -52,8 +59,9 @@ def summarise(runs_dir: str | Path, configs, compare_steps: int = COMPARE_STEPS)
                      "updates_compared": int(history["step"].max())})
     summary = pd.DataFrame(rows).sort_values(["R", "valid_error"]).reset_index(drop=True)
     mean_rank = summary.assign(rank=summary.groupby("R")["valid_error"].rank())
-    chosen = mean_rank.groupby("fast_lr")["rank"].mean().idxmin()
-    summary["chosen"] = summary["fast_lr"] == chosen
+    chosen = mean_rank.groupby(["learning_rate", "fast_lr"])["rank"].mean().idxmin()
+    summary["chosen"] = [(lr, eta) == chosen for lr, eta in
+                         zip(summary["learning_rate"], summary["fast_lr"], strict=True)]
     return summary
 
 
@@ -61,12 +69,13 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fast-lrs", type=float, nargs="+", default=list(FAST_LRS))
     parser.add_argument("--units", type=int, nargs="+", default=list(UNITS))
+    parser.add_argument("--learning-rates", type=float, nargs="+", default=[3e-3])
     parser.add_argument("--max-steps", type=int, default=COMPARE_STEPS)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path,
                         default=REPO_ROOT / "results" / "selection" / "mnist_glimpses")
     args = parser.parse_args(argv)
-    configs = selection_grid(args.fast_lrs, args.units, args.max_steps)
+    configs = selection_grid(args.fast_lrs, args.units, args.max_steps, args.learning_rates)
     run_grid(configs, args.out / "runs", workers=args.workers, title="η selection")
     summary = summarise(args.out / "runs", configs, args.max_steps)
     summary.to_csv(args.out / "summary.csv", index=False)
