@@ -178,9 +178,13 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     if folder.check(config):
         return folder.metrics()
 
+    import keras  # noqa: PLC0415
+
     budget, task = config.budget, config.task
     seed_everything(config.seed)
     state = folder.read_state()
+    backend = keras.backend.backend()
+    folder.check_backend(state, backend)
     if state is not None and state.get("eval_every") not in (None, budget.eval_every):
         raise ValueError(f"eval_every must stay {state['eval_every']} to resume the run in "
                          f"{folder.path} (got {budget.eval_every})")
@@ -191,7 +195,7 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     else:
         learner.load(folder.path / state["checkpoint"])
     state["eval_every"] = budget.eval_every
-    folder.record_start(state, code_version())
+    folder.record_start(state, code_version(), backend)
 
     bar = None
     if progress or (progress is None and interactive()):
