@@ -125,6 +125,7 @@ class Learner:
                 return agent.step(observation, state)
 
         def loss(trainable, non_trainable, observations, actions, returns):
+            # the agent's non-trainable variables (none today) are read, never updated
             (logits, values), _ = agent.stateless_call(trainable, non_trainable, observations)
             return a2c_losses(logits, values, actions, returns, self.optim)
 
@@ -136,7 +137,9 @@ class Learner:
             return trainable, optimizer_state, parts
 
         act_jit, learn_jit = jax.jit(act), jax.jit(learn)
-        values = lambda variables: [v.value for v in variables]  # noqa: E731
+
+        def values(variables):
+            return [variable.value for variable in variables]
 
         def act_step(observation, state):
             return act_jit(values(agent.trainable_variables),

@@ -56,8 +56,8 @@ def _jax_threads(threads: int) -> bool | str:
     """XLA reads its flags when JAX starts its CPU client, at the first computation."""
     from jax._src import xla_bridge  # noqa: PLC0415
 
-    wanted = f"--xla_cpu_multi_thread_eigen={str(threads > 1).lower()} " \
-             f"intra_op_parallelism_threads={threads}"
+    wanted = (f"--xla_cpu_multi_thread_eigen={str(threads > 1).lower()} "
+              f"intra_op_parallelism_threads={threads}")
     flags = os.environ.get("XLA_FLAGS", "")
     if wanted in flags:
         return True
