@@ -15,15 +15,18 @@ For each configuration, in a fresh subprocess of its own:
 Configurations: fast weights in the attention form and with the explicit matrix A, the
 attention form without XLA, RNN+LN, IRNN, LSTM and A-LSTM, at each R of ``--units``; and the
 attention form fed by the training input pipeline (``tf.data`` gathering batches from the
-training arrays, as ``fwlib.supervised.fit`` does) instead of one resident batch.
-``--time-to-accuracy`` also trains fast weights R = 50 with ``fwlib.supervised.fit.train``
-until 1 % validation error.
+training arrays under TensorFlow, a generator of NumPy batches under JAX, as
+``fwlib.supervised.fit`` does) instead of one resident batch. ``--backends tensorflow jax``
+measures every configuration under each Keras backend (``KERAS_BACKEND`` of the subprocess)
+and puts them side by side. ``--time-to-accuracy`` also trains fast weights R = 50 with
+``fwlib.supervised.fit.train`` until 1 % validation error, under the first backend.
 
 Writes ``train_speed.csv``, ``train_speed.md`` and ``train_speed.json`` (environment, matrix
 multiply rate, ratios, time to accuracy) under ``--out`` and prints the Markdown table.
 
     python benchmarks/train_speed.py                 # the full measurement
     python benchmarks/train_speed.py --quick         # R = 20, a few short windows: a check
+    python benchmarks/train_speed.py --backends tensorflow jax --models fast_weights --units 50
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
+import itertools
 import json
 import math
 import os
@@ -49,6 +53,7 @@ SEQ_LEN = 2 * NUM_PAIRS + 3
 MATMUL_SIZE = 512
 PIPELINE_UNITS = 50  # R of the input-pipeline comparison (the first --units when 50 is absent)
 TARGET_ERROR = 0.01
+BACKENDS = ("tensorflow", "jax")
 
 # name -> (model kind, implementation, XLA, input, label)
 CONFIGURATIONS = {
@@ -58,7 +63,7 @@ CONFIGURATIONS = {
     "fast_weights_no_xla": ("fast_weights", "attention", False, "resident",
                             "fast weights (attention, no XLA)"),
     "fast_weights_pipeline": ("fast_weights", "attention", True, "pipeline",
-                              "fast weights (attention, tf.data pipeline)"),
+                              "fast weights (attention, input pipeline)"),
     "rnn_ln": ("rnn_ln", "attention", True, "resident", "RNN+LN"),
     "irnn": ("irnn", "attention", True, "resident", "IRNN"),
     "lstm": ("lstm", "attention", True, "resident", "LSTM"),
@@ -67,8 +72,8 @@ CONFIGURATIONS = {
 FULL = {"units": [20, 50, 100], "windows": 7, "warmup": 2, "window_steps": 200}
 QUICK = {"units": [20], "windows": 3, "warmup": 1, "window_steps": 50}
 CSV_COLUMNS = (
-    "name", "label", "model", "implementation", "xla", "input", "hidden_units", "batch_size",
-    "seq_len", "status", "examples_per_s", "examples_per_s_min", "examples_per_s_max",
+    "backend", "name", "label", "model", "implementation", "xla", "input", "hidden_units",
+    "batch_size", "seq_len", "status", "examples_per_s", "examples_per_s_min", "examples_per_s_max",
     "windows", "warmup_windows", "window_steps", "steps_per_execution", "first_window_s",
     "params", "train_flops_per_example", "achieved_gflops", "matmul_fraction", "peak_rss_mib",
     "rss_after_import_mib", "device_peak_mib", "note",
@@ -102,7 +107,14 @@ def peak_rss_mib() -> float:
 
 
 def device_peak_mib() -> float | None:
-    """Peak memory TensorFlow allocated on the first GPU, in MiB; None without a GPU."""
+    """Peak memory the backend allocated on the first GPU, in MiB; None without a GPU."""
+    import keras  # noqa: PLC0415
+
+    if keras.backend.backend() == "jax":
+        import jax  # noqa: PLC0415
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        return gpus[0].memory_stats()["peak_bytes_in_use"] / 2**20 if gpus else None
     import tensorflow as tf  # noqa: PLC0415
 
     if not tf.config.list_physical_devices("GPU"):
@@ -133,7 +145,7 @@ def _window_timer():
 def input_batches(input_kind: str, total_steps: int):
     """Batches of (tokens, answer): one resident batch repeated, or the training pipeline of
     ``fwlib.supervised.fit.train`` (a batch-order array gathered from the training split)."""
-    import tensorflow as tf  # noqa: PLC0415
+    import keras  # noqa: PLC0415
 
     from fwlib.run.config import Budget  # noqa: PLC0415
     from fwlib.supervised.fit import batch_order, training_dataset  # noqa: PLC0415
@@ -141,6 +153,10 @@ def input_batches(input_kind: str, total_steps: int):
 
     if input_kind == "resident":
         x, y = associative.generate(BATCH_SIZE, NUM_PAIRS, seed=0)
+        if keras.backend.backend() != "tensorflow":
+            return ((x, y) for _ in itertools.count())  # Keras reads a generator
+        import tensorflow as tf  # noqa: PLC0415
+
         return tf.data.Dataset.from_tensors((x, y)).repeat()
     x_train, y_train = associative.load_splits(NUM_PAIRS, 0)["train"]
     order = batch_order(len(y_train), BATCH_SIZE, total_steps, seed=0)
@@ -233,6 +249,7 @@ def time_to_accuracy(config) -> dict:
         "wall_s_to_target": float(reached[0]["wall_seconds"]) if reached else None,
         "best_valid_error": metrics["valid_error"], "test_error": metrics["test_error"],
         "steps": metrics["steps"], "stopped": metrics["stopped"], "total_wall_s": total_s,
+        "backend": metrics["backend"],
         "peak_rss_mib": peak_rss_mib(),
     }
 
@@ -264,8 +281,10 @@ WORKERS = {"train": measure_training, "matmul": measure_matmul,
 
 
 def run_worker(spec: dict) -> dict:
-    """Run one measurement in a fresh Python process; its result, or {"error": ...}."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    """Run one measurement in a fresh Python process, under the Keras backend
+    ``spec["backend"]`` (TensorFlow by default); its result, or {"error": ...}."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+           "KERAS_BACKEND": spec.get("backend", "tensorflow")}
     done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker",
                            json.dumps(spec)], cwd=REPO_ROOT, env=env, capture_output=True,
                           text=True)
@@ -285,13 +304,15 @@ def plan(models: list[str], units: list[int]) -> list[tuple[str, int]]:
             if name != "fast_weights_pipeline" or r == pipeline_units]
 
 
-def make_row(name: str, units: int, result: dict, settings: dict, matmul_gflops: float) -> dict:
+def make_row(name: str, units: int, result: dict, settings: dict, matmul_gflops: float,
+             backend: str = "tensorflow") -> dict:
     """One CSV row from a measurement (or a skip/failure note)."""
     kind, implementation, xla, input_kind, label = CONFIGURATIONS[name]
     flops = flops_per_example(kind, units, implementation)
     row = {c: "" for c in CSV_COLUMNS}
-    row.update(name=name, label=label, model=kind, implementation=implementation, xla=xla,
-               input=input_kind, hidden_units=units, batch_size=BATCH_SIZE, seq_len=SEQ_LEN,
+    row.update(backend=backend, name=name, label=label, model=kind,
+               implementation=implementation, xla=xla, input=input_kind, hidden_units=units,
+               batch_size=BATCH_SIZE, seq_len=SEQ_LEN,
                windows=settings["windows"], warmup_windows=settings["warmup"],
                window_steps=settings["window_steps"], train_flops_per_example=flops)
     if "skipped" in result or "error" in result:
@@ -307,17 +328,27 @@ def make_row(name: str, units: int, result: dict, settings: dict, matmul_gflops:
 
 
 def ratios(rows: list[dict]) -> dict[str, float]:
-    """The comparisons under the table, for every R where both sides were measured."""
-    rate = {(r["name"], r["hidden_units"]): r["examples_per_s"] for r in rows
+    """The comparisons under the table, for every R (and backend) where both sides were
+    measured; with two backends, JAX's rate over TensorFlow's for each configuration too."""
+    rate = {(r["backend"], r["name"], r["hidden_units"]): r["examples_per_s"] for r in rows
             if r["status"] == "ok"}
     units = sorted({r["hidden_units"] for r in rows})
+    backends = list(dict.fromkeys(r["backend"] for r in rows))
     pairs = [("fast_weights", "fast_weights_matrix", "attention / matrix A"),
              ("fast_weights", "lstm", "fast weights (attention) / LSTM"),
              ("fast_weights", "fast_weights_no_xla", "XLA / no XLA (fast weights, attention)"),
              ("fast_weights_pipeline", "fast_weights",
-              "tf.data pipeline / resident batch (fast weights, attention)")]
-    return {f"{text}, R = {r}": rate[(a, r)] / rate[(b, r)]
-            for a, b, text in pairs for r in units if (a, r) in rate and (b, r) in rate}
+              "input pipeline / resident batch (fast weights, attention)")]
+    found = {}
+    for backend, (a, b, text), r in itertools.product(backends, pairs, units):
+        if (backend, a, r) in rate and (backend, b, r) in rate:
+            prefix = f"{backend}: " if len(backends) > 1 else ""
+            found[f"{prefix}{text}, R = {r}"] = rate[(backend, a, r)] / rate[(backend, b, r)]
+    for name, r in dict.fromkeys((row["name"], row["hidden_units"]) for row in rows):
+        if ("jax", name, r) in rate and ("tensorflow", name, r) in rate:
+            found[f"JAX / TensorFlow, {CONFIGURATIONS[name][4]}, R = {r}"] = (
+                rate[("jax", name, r)] / rate[("tensorflow", name, r)])
+    return found
 
 
 def _fmt(value, digits: int = 0) -> str:
@@ -337,31 +368,34 @@ def markdown(rows: list[dict], info: dict) -> str:
         f"Matrix multiply ({MATMUL_SIZE}×{MATMUL_SIZE} float32, XLA): "
         f"{info['matmul_gflops']:,.1f} GFLOP/s.",
         "",
-        "| configuration | R | examples/s | min – max | MFLOP/example | GFLOP/s | % of matmul "
-        "| peak RSS MiB | params |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| configuration | backend | R | examples/s | min – max | MFLOP/example | GFLOP/s "
+        "| % of matmul | peak RSS MiB | params |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if r["status"] != "ok":
-            lines.append(f"| {r['label']} | {r['hidden_units']} | {r['status']}: {r['note']} "
-                         "| | | | | | |")
+            lines.append(f"| {r['label']} | {r['backend']} | {r['hidden_units']} "
+                         f"| {r['status']}: {r['note']} | | | | | | |")
             continue
         lines.append(
-            f"| {r['label']} | {r['hidden_units']} | {_fmt(r['examples_per_s'])} "
+            f"| {r['label']} | {r['backend']} | {r['hidden_units']} "
+            f"| {_fmt(r['examples_per_s'])} "
             f"| {_fmt(r['examples_per_s_min'])} – {_fmt(r['examples_per_s_max'])} "
             f"| {r['train_flops_per_example'] / 1e6:.3f} | {_fmt(r['achieved_gflops'], 2)} "
             f"| {100 * r['matmul_fraction']:.1f} | {_fmt(r['peak_rss_mib'])} "
             f"| {r['params']:,} |")
     lines += ["", "MFLOP/example: one training step (3 × forward), counted from the shapes "
-              "(`flops_per_example`). Peak RSS: the whole process, TensorFlow included "
-              f"(about {_fmt(info['rss_after_import_mib'])} MiB after import).", ""]
+              "(`flops_per_example`). Peak RSS: the whole process, the backend included "
+              f"(about {_fmt(info['rss_after_import_mib'])} MiB after import). The matrix "
+              "multiply is measured under TensorFlow whatever the backend.", ""]
     lines += [f"- {text}: {value:.2f}" for text, value in info["ratios"].items()]
     tta = info.get("time_to_accuracy")
     if tta and "error" in tta:
         lines += ["", f"Time to accuracy: failed ({tta['error']})."]
     elif tta and tta["reached"]:
         lines += ["", f"Time to ≤ {tta['target_error']:.0%} validation error, fast weights "
-                  f"R = {tta['hidden_units']}: {tta['wall_s_to_target']:,.0f} s "
+                  f"R = {tta['hidden_units']} ({tta['backend']}): "
+                  f"{tta['wall_s_to_target']:,.0f} s "
                   f"({tta['steps_to_target']:,} updates; training and evaluations)."]
     elif tta:
         lines += ["", f"Time to accuracy: {tta['target_error']:.0%} validation error not "
@@ -407,6 +441,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--window-steps", type=_positive_int,
                         help=f"updates per window (default {FULL['window_steps']}); a multiple "
                              "of 50 keeps steps_per_execution = 50, as in training")
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=["tensorflow"],
+                        metavar="NAME",
+                        help="Keras backends to measure each configuration under, side by side, "
+                             f"from: {', '.join(BACKENDS)} (default tensorflow)")
     parser.add_argument("--time-to-accuracy", action=argparse.BooleanOptionalAction,
                         help="also train fast weights R = 50 to 1 %% validation error "
                              "(default: on, off with --quick)")
@@ -419,6 +457,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error("argument --units: A-LSTM needs even R (or leave alstm out of --models)")
         if args.out.exists() and not args.out.is_dir():
             parser.error(f"argument --out: {args.out} exists and is not a folder")
+        if "jax" in args.backends and importlib.util.find_spec("jax") is None:
+            parser.error("argument --backends: jax is not installed (pip install 'jax[cpu]')")
     defaults = QUICK if args.quick else FULL
     for name in ("units", "windows", "warmup", "window_steps"):
         if getattr(args, name) is None:
@@ -427,6 +467,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.time_to_accuracy = not args.quick
     args.models = list(dict.fromkeys(args.models))
     args.units = list(dict.fromkeys(args.units))
+    args.backends = list(dict.fromkeys(args.backends))
     return args
 
 
@@ -446,20 +487,26 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"the matrix-multiply measurement failed: {matmul['error']}")
     alstm_missing = importlib.util.find_spec("fwlib.cores.alstm") is None
     rows = []
-    for name, units in plan(args.models, args.units):
-        log(f"{name} R={units} ...")
+    for (name, units), backend in itertools.product(plan(args.models, args.units),
+                                                    args.backends):
+        log(f"{name} R={units} {backend} ...")
         if name == "alstm" and alstm_missing:
             result = {"skipped": "fwlib/cores/alstm.py is not there"}
+        elif name == "fast_weights_no_xla" and backend == "jax":
+            result = {"skipped": "JAX compiles every training step with XLA"}
         else:
-            result = run_worker({"task": "train", "name": name, "units": units, **settings})
-        rows.append(make_row(name, units, result, settings, matmul["matmul_gflops"]))
+            result = run_worker({"task": "train", "name": name, "units": units,
+                                 "backend": backend, **settings})
+        rows.append(make_row(name, units, result, settings, matmul["matmul_gflops"], backend))
     tta = None
     if args.time_to_accuracy:
-        log(f"time to {TARGET_ERROR:.0%} validation error, fast weights R=50 ...")
-        tta = run_worker({"task": "time_to_accuracy"})
+        log(f"time to {TARGET_ERROR:.0%} validation error, fast weights R=50 "
+            f"{args.backends[0]} ...")
+        tta = run_worker({"task": "time_to_accuracy", "backend": args.backends[0]})
 
     ok = [r for r in rows if r["status"] == "ok"]
-    info = {"quick": args.quick, "settings": settings, "batch_size": BATCH_SIZE,
+    info = {"quick": args.quick, "settings": settings, "backends": args.backends,
+            "batch_size": BATCH_SIZE,
             "seq_len": SEQ_LEN, "matmul_size": MATMUL_SIZE,
             "matmul_gflops": matmul["matmul_gflops"], "environment": matmul["environment"],
             "rss_after_import_mib": min((r["rss_after_import_mib"] for r in ok), default=""),

@@ -10,6 +10,7 @@ to Attend to the Recent Past", in TensorFlow with Keras 3.
 """
 
 import contextlib
+import importlib.util
 import os
 import sys
 
@@ -48,3 +49,5 @@ if "keras" not in sys.modules:
             import tensorflow
 
             tensorflow.config.list_physical_devices()
+        elif importlib.util.find_spec("tensorflow"):  # Keras's data adapters import it anyway
+            import tensorflow  # noqa: F401

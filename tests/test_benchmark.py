@@ -44,11 +44,23 @@ def test_flops_reject_an_unknown_kind():
 @pytest.mark.parametrize("argv, option", [
     (["--units", "0"], "--units"), (["--models", "gru"], "--models"),
     (["--windows", "x"], "--windows"), (["--units", "21"], "--units"),
+    (["--backends", "torch"], "--backends"),
 ])
 def test_bad_arguments_name_the_option(capsys, argv, option):
     with pytest.raises(SystemExit):
         bench.parse_args(argv)
     assert option in capsys.readouterr().err
+
+
+def test_two_backends_are_measured_side_by_side_and_compared():
+    args = bench.parse_args(["--backends", "tensorflow", "jax", "--models", "fast_weights"])
+    assert args.backends == ["tensorflow", "jax"]
+    settings = {"windows": 3, "warmup": 1, "window_steps": 50}
+    rows = [bench.make_row("fast_weights", 50, {"examples_per_s": rate, "xla": True}, settings,
+                           10.0, backend)
+            for backend, rate in (("tensorflow", 1000.0), ("jax", 800.0))]
+    assert [r["backend"] for r in rows] == ["tensorflow", "jax"]
+    assert bench.ratios(rows) == {"JAX / TensorFlow, fast weights (attention), R = 50": 0.8}
 
 
 def test_time_to_accuracy_reads_the_history():

@@ -44,10 +44,17 @@ def core_multiply_adds(spec: CoreSpec, seq_len: int, input_dim: int) -> int:
 def traced_multiply_adds(function, input_spec) -> int:
     """Multiply-adds of every matrix product and einsum that ``function`` executes on one
     input of ``input_spec`` (a ``tf.TensorSpec``), read from its traced TensorFlow graph:
-    an independent count to check the formulas against."""
+    an independent count to check the formulas against. TensorFlow backend only (the tests
+    and the training-speed benchmark use it; :func:`core_multiply_adds` works under any)."""
     import math  # noqa: PLC0415
     import re  # noqa: PLC0415
 
+    import keras  # noqa: PLC0415
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError("traced_multiply_adds reads a TensorFlow graph: run it with "
+                           f"KERAS_BACKEND=tensorflow (this process runs "
+                           f"{keras.backend.backend()})")
     import tensorflow as tf  # noqa: PLC0415
 
     graph = tf.function(function).get_concrete_function(input_spec).graph

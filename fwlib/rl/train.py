@@ -56,40 +56,106 @@ def sample_actions(logits: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     return np.minimum((uniforms[:, None] > cdf).sum(axis=-1), logits.shape[-1] - 1)
 
 
+def a2c_losses(logits, values, actions, returns, optim):
+    """The A2C loss of whole episodes, and its parts (policy loss, value loss, entropy):
+    ``policy_loss + value_cost · value_loss − entropy_cost · entropy``, the advantage
+    ``returns − values`` held constant in the policy loss."""
+    from keras import ops  # noqa: PLC0415
+
+    log_probs = ops.log_softmax(logits)
+    taken = ops.sum(log_probs * ops.one_hot(actions, logits.shape[-1]), axis=-1)
+    advantage = ops.stop_gradient(returns - values)
+    policy_loss = -ops.mean(taken * advantage)
+    value_loss = 0.5 * ops.mean(ops.square(returns - values))
+    entropy = -ops.mean(ops.sum(ops.exp(log_probs) * log_probs, axis=-1))
+    loss = policy_loss + optim.value_cost * value_loss - optim.entropy_cost * entropy
+    return loss, (policy_loss, value_loss, entropy)
+
+
 class Learner:
-    """The agent, its optimiser and its compiled acting and learning steps."""
+    """The agent, its optimiser and its compiled acting and learning steps: ``tf.function``
+    with XLA under the TensorFlow backend, ``jax.jit`` of Keras's stateless calls under JAX."""
 
     def __init__(self, config: RunConfig):
         import keras  # noqa: PLC0415
-        import tensorflow as tf  # noqa: PLC0415
 
         self.config, self.optim = config, config.optim
         self.agent = config.task.build_agent(config.model)
         self.optimizer = keras.optimizers.Adam(self.optim.learning_rate,
                                                global_clipnorm=self.optim.clip_norm or None)
         self.optimizer.build(self.agent.trainable_variables)
-        self.act = tf.function(self._act, jit_compile=True, reduce_retracing=True)
-        self.learn = tf.function(self._learn, jit_compile=True, reduce_retracing=True)
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            self._compile_tensorflow()
+        elif backend == "jax":
+            self._compile_jax()
+        else:
+            raise ValueError(f"the A2C learner runs under the tensorflow or jax backend "
+                             f"(KERAS_BACKEND={backend})")
 
-    def _act(self, observation, state):
-        return self.agent.step(observation, state)
-
-    def _learn(self, observations, actions, returns):
+    def _compile_tensorflow(self) -> None:
         import tensorflow as tf  # noqa: PLC0415
 
-        optim = self.optim
-        with tf.GradientTape() as tape:
-            logits, values = self.agent(observations)
-            log_probs = tf.nn.log_softmax(logits)
-            taken = tf.reduce_sum(log_probs * tf.one_hot(actions, logits.shape[-1]), axis=-1)
-            advantage = tf.stop_gradient(returns - values)
-            policy_loss = -tf.reduce_mean(taken * advantage)
-            value_loss = 0.5 * tf.reduce_mean(tf.square(returns - values))
-            entropy = -tf.reduce_mean(tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=-1))
-            loss = policy_loss + optim.value_cost * value_loss - optim.entropy_cost * entropy
-        grads = tape.gradient(loss, self.agent.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.agent.trainable_variables, strict=True))
-        return policy_loss, value_loss, entropy
+        agent, optimizer = self.agent, self.optimizer
+
+        def learn(observations, actions, returns):
+            with tf.GradientTape() as tape:
+                logits, values = agent(observations)
+                loss, parts = a2c_losses(logits, values, actions, returns, self.optim)
+            grads = tape.gradient(loss, agent.trainable_variables)
+            optimizer.apply_gradients(zip(grads, agent.trainable_variables, strict=True))
+            return parts
+
+        self.act = tf.function(agent.step, jit_compile=True, reduce_retracing=True)
+        self.learn = tf.function(learn, jit_compile=True, reduce_retracing=True)
+
+    def _compile_jax(self) -> None:
+        """The steps as pure functions of the variables' values (``stateless_call``,
+        ``stateless_apply``), compiled with ``jax.jit``; ``learn`` writes the new values back
+        into the agent's and the optimiser's variables, so checkpoints read them as usual."""
+        import jax  # noqa: PLC0415
+        import keras  # noqa: PLC0415
+
+        agent, optimizer = self.agent, self.optimizer
+
+        def act(trainable, non_trainable, observation, state):
+            mapping = [*zip(agent.trainable_variables, trainable, strict=True),
+                       *zip(agent.non_trainable_variables, non_trainable, strict=True)]
+            with keras.StatelessScope(state_mapping=mapping):
+                return agent.step(observation, state)
+
+        def loss(trainable, non_trainable, observations, actions, returns):
+            # the agent's non-trainable variables (none today) are read, never updated
+            (logits, values), _ = agent.stateless_call(trainable, non_trainable, observations)
+            return a2c_losses(logits, values, actions, returns, self.optim)
+
+        def learn(trainable, non_trainable, optimizer_state, observations, actions, returns):
+            (_, parts), grads = jax.value_and_grad(loss, has_aux=True)(
+                trainable, non_trainable, observations, actions, returns)
+            trainable, optimizer_state = optimizer.stateless_apply(optimizer_state, grads,
+                                                                   trainable)
+            return trainable, optimizer_state, parts
+
+        act_jit, learn_jit = jax.jit(act), jax.jit(learn)
+
+        def values(variables):
+            return [variable.value for variable in variables]
+
+        def act_step(observation, state):
+            return act_jit(values(agent.trainable_variables),
+                           values(agent.non_trainable_variables), observation, state)
+
+        def learn_step(observations, actions, returns):
+            trainable, optimizer_state, parts = learn_jit(
+                values(agent.trainable_variables), values(agent.non_trainable_variables),
+                values(optimizer.variables), observations, actions, returns)
+            for variable, value in zip(agent.trainable_variables, trainable, strict=True):
+                variable.assign(value)
+            for variable, value in zip(optimizer.variables, optimizer_state, strict=True):
+                variable.assign(value)
+            return parts
+
+        self.act, self.learn = act_step, learn_step
 
     def play(self, env, seeds, uniforms=None):
         """Play ``len(seeds)`` episodes to their end: sampled actions where ``uniforms``
@@ -178,9 +244,13 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     if folder.check(config):
         return folder.metrics()
 
+    import keras  # noqa: PLC0415
+
     budget, task = config.budget, config.task
     seed_everything(config.seed)
     state = folder.read_state()
+    backend = keras.backend.backend()
+    folder.check_backend(state, backend)
     if state is not None and state.get("eval_every") not in (None, budget.eval_every):
         raise ValueError(f"eval_every must stay {state['eval_every']} to resume the run in "
                          f"{folder.path} (got {budget.eval_every})")
@@ -191,7 +261,7 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     else:
         learner.load(folder.path / state["checkpoint"])
     state["eval_every"] = budget.eval_every
-    folder.record_start(state, code_version())
+    folder.record_start(state, code_version(), backend)
 
     bar = None
     if progress or (progress is None and interactive()):

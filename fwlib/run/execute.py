@@ -17,12 +17,28 @@ _THREADS_SET = False
 
 
 def configure_threads(threads: int = 1) -> bool:
-    """One TensorFlow thread per run (a run is as fast with one as with two on these models,
-    and its numbers then do not depend on how many cores the machine has). Returns False when
-    TensorFlow had already started in this process with other settings."""
+    """One thread per run (a run is as fast with one as with two on these models, and its
+    numbers then do not depend on how many cores the machine has): TensorFlow's thread pools,
+    or XLA's CPU flags under JAX. Returns False when the backend had already started in this
+    process with other settings."""
     global _THREADS_SET
     if _THREADS_SET:
         return True
+    import keras  # noqa: PLC0415
+
+    backend = keras.backend.backend()
+    started = (_jax_threads(threads) if backend == "jax"
+               else _tensorflow_threads(threads) if backend == "tensorflow" else True)
+    if started is not True:
+        warnings.warn(f"{backend} started in this process with {started} intra-op threads, "
+                      f"not {threads}: the last digits of a run's numbers may differ from the "
+                      "pipeline's workers", stacklevel=2)
+        return False
+    _THREADS_SET = True
+    return True
+
+
+def _tensorflow_threads(threads: int) -> bool | str:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf  # noqa: PLC0415
 
@@ -32,11 +48,22 @@ def configure_threads(threads: int = 1) -> bool:
     except RuntimeError:
         current = tf.config.threading.get_intra_op_parallelism_threads()
         if current != threads:
-            warnings.warn(f"TensorFlow started in this process with {current or 'all'} "
-                          f"intra-op threads, not {threads}: the last digits of a run's "
-                          "numbers may differ from the pipeline's workers", stacklevel=2)
-            return False
-    _THREADS_SET = True
+            return str(current or "all")
+    return True
+
+
+def _jax_threads(threads: int) -> bool | str:
+    """XLA reads its flags when JAX starts its CPU client, at the first computation."""
+    from jax._src import xla_bridge  # noqa: PLC0415
+
+    wanted = (f"--xla_cpu_multi_thread_eigen={str(threads > 1).lower()} "
+              f"intra_op_parallelism_threads={threads}")
+    flags = os.environ.get("XLA_FLAGS", "")
+    if wanted in flags:
+        return True
+    if xla_bridge.backends_are_initialized():
+        return "its own number of"
+    os.environ["XLA_FLAGS"] = f"{flags} {wanted}".strip()
     return True
 
 

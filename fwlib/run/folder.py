@@ -100,10 +100,22 @@ class RunFolder:
                            for c in columns) for row in rows]
         atomic_write(self.history_path, "\n".join(lines) + "\n")
 
-    def record_start(self, state: dict, code_version: str) -> None:
-        """Note that training (re)starts now, at ``state["step"]``: in the state, which the
-        metrics inherit, and in ``starts.log``, one line per start, which no run overwrites."""
-        start = {"step": state["step"], "code_version": code_version,
+    def check_backend(self, state: dict | None, backend: str) -> None:
+        """Refuse to resume, under the Keras backend ``backend``, a run that started under
+        another: its checkpoints and its numbers belong to the backend it started on. Raised
+        before anything is trained or written."""
+        started = (state or {}).get("backend")
+        if started is not None and started != backend:
+            raise ValueError(f"the run in {self.path} started under the {started} backend and "
+                             f"this process runs {backend}: resume it with "
+                             f"KERAS_BACKEND={started}, or train it afresh in another folder")
+
+    def record_start(self, state: dict, code_version: str, backend: str) -> None:
+        """Note that training (re)starts now, at ``state["step"]``, under the Keras backend
+        ``backend``: in the state, which the metrics inherit, and in ``starts.log``, one line
+        per start, which no run overwrites."""
+        state.setdefault("backend", backend)
+        start = {"step": state["step"], "code_version": code_version, "backend": backend,
                  "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": platform.node(),
                  "pid": os.getpid()}
         state.setdefault("starts", []).append(start)

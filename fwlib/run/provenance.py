@@ -41,7 +41,7 @@ def package_versions() -> dict[str, str]:
 
 @cache
 def device() -> str:
-    """The processor (and accelerators TensorFlow sees), in words."""
+    """The processor (and the GPUs the Keras backend sees), in words."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -51,15 +51,24 @@ def device() -> str:
     except OSError:
         pass
     text = f"{cpu}, {os.cpu_count()} cores"
-    import tensorflow as tf  # noqa: PLC0415
+    gpus = gpu_count()
+    if gpus:
+        text += f", {gpus} GPU(s)"
+    return text
 
+
+def gpu_count() -> int:
+    """How many GPUs the Keras backend in use sees."""
     from fwlib import quiet_stderr  # noqa: PLC0415
 
     with quiet_stderr():  # CUDA probing on a machine without a GPU reports its failure
-        gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        text += f", {len(gpus)} GPU(s)"
-    return text
+        if backend() == "jax":
+            import jax  # noqa: PLC0415
+
+            return sum(d.platform == "gpu" for d in jax.devices())
+        import tensorflow as tf  # noqa: PLC0415
+
+        return len(tf.config.list_physical_devices("GPU"))
 
 
 def backend() -> str:

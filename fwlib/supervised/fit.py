@@ -31,7 +31,9 @@ HISTORY_COLUMNS = ("step", "train_loss", "valid_loss", "valid_error", "wall_seco
 
 
 def build_compiled_model(config: RunConfig):
-    """The task's model for ``config``, compiled with Adam, XLA and ``steps_per_execution``."""
+    """The task's model for ``config``, compiled with Adam, XLA and ``steps_per_execution``
+    (under JAX, which compiles every step with XLA, the steps of one execution are separate
+    compiled calls)."""
     import keras  # noqa: PLC0415
 
     model = config.task.build_model(config.model)
@@ -59,22 +61,64 @@ def batch_order(num_examples: int, batch_size: int, num_steps: int, seed: int) -
 
 
 def training_dataset(x, y, order: np.ndarray, block: int = 1):
-    """``tf.data`` batches ``(x[order[i]], y[order[i]])`` for each row i of ``order``, in order.
+    """Batches ``(x[order[i]], y[order[i]])`` for each row i of ``order``, in order, for
+    ``model.fit``: a ``tf.data`` pipeline under the TensorFlow backend, a generator of NumPy
+    batches under the others.
 
-    Rows are gathered ``block`` at a time (one gather per ``block`` updates), which keeps the
-    input pipeline's cost to a few per cent of a training step on a CPU.
+    ``tf.data`` gathers rows ``block`` at a time (one gather per ``block`` updates), which
+    keeps the input pipeline's cost to a few per cent of a training step on a CPU.
     """
-    import tensorflow as tf  # noqa: PLC0415
+    import keras  # noqa: PLC0415
 
     if len(order) % block:
         raise ValueError(f"block must divide the number of batches ({len(order)}); "
                          f"got {block}")
+    if keras.backend.backend() != "tensorflow":
+        return ((x[rows], y[rows]) for rows in order)
+
+    import tensorflow as tf  # noqa: PLC0415
+
     x_const, y_const = tf.constant(x), tf.constant(y)
     blocks = order.reshape(-1, block, order.shape[-1])
     return one_thread(tf.data.Dataset.from_tensor_slices(blocks)
                       .map(lambda idx: (tf.gather(x_const, idx), tf.gather(y_const, idx)))
                       .unbatch()
                       .prefetch(2))
+
+
+def evaluation_data(x, y, batch_size: int = 1000, cache: bool = False):
+    """A validation or test split in batches, for ``model.fit`` or ``model.evaluate``: a
+    ``tf.data`` dataset under the TensorFlow backend (``cache`` keeps its batches), a
+    ``keras.utils.PyDataset`` of NumPy batches under the others."""
+    import keras  # noqa: PLC0415
+
+    if keras.backend.backend() != "tensorflow":
+        return _ArrayBatches(x, y, batch_size)
+    import tensorflow as tf  # noqa: PLC0415
+
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+    return one_thread(dataset.cache() if cache else dataset)
+
+
+def _py_dataset_base():
+    import keras  # noqa: PLC0415
+
+    return keras.utils.PyDataset
+
+
+class _ArrayBatches(_py_dataset_base()):
+    """``(x, y)`` in consecutive batches of ``batch_size`` (the last one may be smaller)."""
+
+    def __init__(self, x, y, batch_size: int):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def __len__(self) -> int:
+        return -(-len(self.y) // self.batch_size)
+
+    def __getitem__(self, index: int):
+        rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return self.x[rows], self.y[rows]
 
 
 def one_thread(dataset):
@@ -105,7 +149,6 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
         return folder.metrics()
 
     import keras  # noqa: PLC0415
-    import tensorflow as tf  # noqa: PLC0415
 
     budget = config.budget
     seed_everything(config.seed)
@@ -114,10 +157,7 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
 
     state = folder.read_state()
     backend = keras.backend.backend()
-    if state is not None and state.get("backend", backend) != backend:
-        raise ValueError(f"the run in {folder.path} started under the {state['backend']} "
-                         f"backend; resume it with KERAS_BACKEND={state['backend']} (this "
-                         f"process runs {backend}): checkpoints do not move between backends")
+    folder.check_backend(state, backend)
     if state is not None and state.get("eval_every") not in (None, budget.eval_every):
         raise ValueError(f"eval_every must stay {state['eval_every']} to resume the run in "
                          f"{folder.path} (got {budget.eval_every})")
@@ -130,8 +170,8 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
         optimizer_state = np.load(folder.path / _optimizer_file(state["checkpoint"]))
         for i, variable in enumerate(model.optimizer.variables):
             variable.assign(optimizer_state[f"v{i}"])
-    state["eval_every"], state["backend"] = budget.eval_every, backend
-    folder.record_start(state, code_version())
+    state["eval_every"] = budget.eval_every
+    folder.record_start(state, code_version(), backend)
     data_digest = config.task.data_digest(splits)
 
     order = batch_order(len(y_train), config.optim.batch_size, budget.max_steps, config.seed)
@@ -140,8 +180,7 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     if start < budget.max_steps and not state["stopped"]:
         dataset = training_dataset(x_train, y_train, order[start:],
                                    block=math.gcd(budget.steps_per_execution, budget.eval_every))
-        valid = one_thread(
-            tf.data.Dataset.from_tensor_slices(splits["valid"]).batch(1000).cache())
+        valid = evaluation_data(*splits["valid"], cache=True)
         model.fit(dataset, validation_data=valid,
                   initial_epoch=start // budget.eval_every,
                   epochs=budget.max_steps // budget.eval_every,
@@ -153,8 +192,8 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     test_error = test_loss = None
     if state["best_weights"]:
         model.load_weights(folder.path / state["best_weights"])
-        test = one_thread(tf.data.Dataset.from_tensor_slices(splits["test"]).batch(1000))
-        test_eval = model.evaluate(test, verbose=0, return_dict=True)
+        test_eval = model.evaluate(evaluation_data(*splits["test"]), verbose=0,
+                                   return_dict=True)
         test_error, test_loss = 1.0 - float(test_eval["accuracy"]), float(test_eval["loss"])
     steps = state["step"]
     metrics = {

@@ -143,3 +143,19 @@ def test_a_diverging_run_stops_at_once(tmp_path):
     assert metrics["diverged"] and metrics["stopped"] == "diverged"
     assert metrics["catch_rate"] is None and metrics["steps"] == 4 * 8 * 5
     assert not list((tmp_path / "run").glob("ckpt_*"))
+
+
+def test_a_run_is_not_resumed_under_another_backend(tmp_path):
+    import keras
+
+    from fwlib.run.folder import RunFolder
+
+    other = "jax" if keras.backend.backend() == "tensorflow" else "tensorflow"
+    config = small()
+    folder = RunFolder(tmp_path / "run")
+    folder.write_config(config)
+    folder.write_json("state.json", {"backend": other, "step": 800, "eval_every": 800})
+    before = sorted(p.name for p in folder.path.iterdir())
+    with pytest.raises(ValueError, match=f"under the {other} backend.*KERAS_BACKEND={other}"):
+        train(config, folder.path, progress=False)
+    assert sorted(p.name for p in folder.path.iterdir()) == before

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -117,6 +118,8 @@ def test_finished_run_is_reused_whatever_the_budget_and_records_everything(tmp_p
                 "code_version", "device", "packages", "data_digest", "backend", "run_id"):
         assert first[key] is not None, key
     assert first["packages"]["tensorflow"].startswith("2.")
+    assert first["backend"] == keras.backend.backend()
+    assert [start["backend"] for start in first["starts"]] == [keras.backend.backend()]
     assert first["data_digest"] == AssociativeTask().data_digest(AssociativeTask().splits())
     history = pd.read_csv(tmp_path / "run" / "history.csv")
     assert list(history.columns) == ["step", "train_loss", "valid_loss", "valid_error",
@@ -214,8 +217,12 @@ def test_model_selection_never_sees_the_test_split(tmp_path):
 def test_a_run_is_not_resumed_under_another_backend(tmp_path):
     from fwlib.run.folder import RunFolder
 
+    other = "jax" if keras.backend.backend() == "tensorflow" else "tensorflow"
     folder = RunFolder(tmp_path / "run")
     folder.write_config(SMALL)
-    folder.write_json("state.json", {"backend": "jax", "step": 50, "eval_every": 50})
-    with pytest.raises(ValueError, match="KERAS_BACKEND=jax"):
+    folder.write_json("state.json", {"backend": other, "step": 50, "eval_every": 50})
+    before = sorted(p.name for p in folder.path.iterdir())
+    with pytest.raises(ValueError, match=f"under the {other} backend and this process runs "
+                       f"{keras.backend.backend()}.*KERAS_BACKEND={other}"):
         train(SMALL, folder.path, progress=False)
+    assert sorted(p.name for p in folder.path.iterdir()) == before
