@@ -41,7 +41,8 @@ def package_versions() -> dict[str, str]:
 
 @cache
 def device() -> str:
-    """The processor (and the GPUs the Keras backend sees), in words."""
+    """The processor, and the GPUs the Keras backend sees with their names and memory, in
+    words."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -51,24 +52,47 @@ def device() -> str:
     except OSError:
         pass
     text = f"{cpu}, {os.cpu_count()} cores"
-    gpus = gpu_count()
+    gpus = gpu_devices()
     if gpus:
-        text += f", {gpus} GPU(s)"
+        names = [gpu["name"] + (f" ({gpu['memory_limit_gib']:.0f} GiB usable)"
+                                if gpu["memory_limit_gib"] else "") for gpu in gpus]
+        text += f", {len(gpus)} GPU(s): " + ", ".join(dict.fromkeys(names))
     return text
 
 
 def gpu_count() -> int:
     """How many GPUs the Keras backend in use sees."""
+    return len(gpu_devices())
+
+
+@cache
+def gpu_devices() -> list[dict]:
+    """The GPUs the Keras backend in use sees: for each, its ``name`` and
+    ``memory_limit_gib``, the memory its allocator may use (under JAX, ``bytes_limit``: by
+    default a fraction of the device's; None where the backend does not say)."""
     from fwlib import quiet_stderr  # noqa: PLC0415
 
     with quiet_stderr():  # CUDA probing on a machine without a GPU reports its failure
         if backend() == "jax":
             import jax  # noqa: PLC0415
 
-            return sum(d.platform == "gpu" for d in jax.devices())
+            return [{"name": d.device_kind, "memory_limit_gib": _jax_memory_gib(d)}
+                    for d in jax.devices() if d.platform == "gpu"]
         import tensorflow as tf  # noqa: PLC0415
 
-        return len(tf.config.list_physical_devices("GPU"))
+        gpus = tf.config.list_physical_devices("GPU")
+        return [{"name": tf.config.experimental.get_device_details(gpu).get("device_name",
+                                                                             gpu.name),
+                 "memory_limit_gib": None} for gpu in gpus]
+
+
+def _jax_memory_gib(jax_device) -> float | None:
+    try:
+        stats = jax_device.memory_stats() or {}
+    except Exception:  # noqa: BLE001 - a backend without memory statistics
+        return None
+    limit = stats.get("bytes_limit")
+    return round(limit / 2**30, 1) if limit else None
 
 
 def backend() -> str:
@@ -80,4 +104,5 @@ def backend() -> str:
 
 def environment() -> dict:
     return {"code_version": code_version(), "device": device(), "backend": backend(),
-            "packages": package_versions(), "host": platform.node()}
+            "gpus": [dict(gpu) for gpu in gpu_devices()], "packages": package_versions(),
+            "host": platform.node()}
