@@ -196,26 +196,21 @@ def measure_training(spec: dict) -> dict:
 
 def measure_matmul(spec: dict) -> dict:
     """GFLOP/s of a float32 ``size``×``size`` matrix multiply under XLA (median of 5 trials),
-    and the environment (code version, device, packages)."""
-    import tensorflow as tf  # noqa: PLC0415
+    through the Keras backend of this process, and the environment (code version, device,
+    packages)."""
+    import keras  # noqa: PLC0415
 
     from fwlib.run.provenance import environment  # noqa: PLC0415
 
     size, chain = spec["size"], 16
-    a = tf.random.normal((size, size), seed=0) / size**0.5
-    b = tf.random.normal((size, size), seed=1)
-
-    @tf.function(jit_compile=True)
-    def chained(a, b):
-        for _ in range(chain):  # dependent products, so that one call is long enough to time
-            b = tf.matmul(a, b)
-        return b
+    chained, a, b = (_jax_chain if keras.backend.backend() == "jax"
+                     else _tensorflow_chain)(size, chain)
 
     def timed(calls: int) -> float:
         start = time.perf_counter()
         for _ in range(calls):
             out = chained(a, b)
-        out.numpy()
+        float(out[0, 0])  # the calls end when their last product is read back
         return time.perf_counter() - start
 
     timed(2)
@@ -224,7 +219,38 @@ def measure_matmul(spec: dict) -> dict:
         calls *= 2
     rates = [2 * size**3 * chain * calls / timed(calls) / 1e9 for _ in range(5)]
     return {"matmul_size": size, "matmul_gflops": statistics.median(rates),
-            "environment": environment()}
+            "matmul_backend": keras.backend.backend(), "environment": environment()}
+
+
+def _tensorflow_chain(size: int, chain: int):
+    """``chain`` dependent products (so that one call is long enough to time), compiled."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    a = tf.random.normal((size, size), seed=0) / size**0.5
+    b = tf.random.normal((size, size), seed=1)
+
+    @tf.function(jit_compile=True)
+    def chained(a, b):
+        for _ in range(chain):
+            b = tf.matmul(a, b)
+        return b
+
+    return chained, a, b
+
+
+def _jax_chain(size: int, chain: int):
+    import jax  # noqa: PLC0415
+
+    a = jax.random.normal(jax.random.key(0), (size, size)) / size**0.5
+    b = jax.random.normal(jax.random.key(1), (size, size))
+
+    @jax.jit
+    def chained(a, b):
+        for _ in range(chain):
+            b = a @ b
+        return b
+
+    return chained, a, b
 
 
 def time_to_accuracy(config) -> dict:
@@ -365,7 +391,8 @@ def markdown(rows: list[dict], info: dict) -> str:
         f"updates after {info['settings']['warmup']} warm-up window(s)"
         + (" (quick check, not a measurement)" if info["quick"] else "") + ".",
         f"Device: {info['environment']['device']}; code {info['environment']['code_version']}.",
-        f"Matrix multiply ({MATMUL_SIZE}×{MATMUL_SIZE} float32, XLA): "
+        f"Matrix multiply ({MATMUL_SIZE}×{MATMUL_SIZE} float32, XLA, "
+        f"{info.get('matmul_backend', 'tensorflow')}): "
         f"{info['matmul_gflops']:,.1f} GFLOP/s.",
         "",
         "| configuration | backend | R | examples/s | min – max | MFLOP/example | GFLOP/s "
@@ -387,7 +414,7 @@ def markdown(rows: list[dict], info: dict) -> str:
     lines += ["", "MFLOP/example: one training step (3 × forward), counted from the shapes "
               "(`flops_per_example`). Peak RSS: the whole process, the backend included "
               f"(about {_fmt(info['rss_after_import_mib'])} MiB after import). The matrix "
-              "multiply is measured under TensorFlow whatever the backend.", ""]
+              "multiply is measured under the first backend measured.", ""]
     lines += [f"- {text}: {value:.2f}" for text, value in info["ratios"].items()]
     tta = info.get("time_to_accuracy")
     if tta and "error" in tta:
@@ -481,8 +508,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = {"windows": args.windows, "warmup": args.warmup,
                 "window_steps": args.window_steps}
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
-    log(f"matrix multiply {MATMUL_SIZE}×{MATMUL_SIZE} ...")
-    matmul = run_worker({"task": "matmul", "size": MATMUL_SIZE})
+    log(f"matrix multiply {MATMUL_SIZE}×{MATMUL_SIZE} {args.backends[0]} ...")
+    matmul = run_worker({"task": "matmul", "size": MATMUL_SIZE, "backend": args.backends[0]})
     if "error" in matmul:
         raise SystemExit(f"the matrix-multiply measurement failed: {matmul['error']}")
     alstm_missing = importlib.util.find_spec("fwlib.cores.alstm") is None
@@ -508,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     info = {"quick": args.quick, "settings": settings, "backends": args.backends,
             "batch_size": BATCH_SIZE,
             "seq_len": SEQ_LEN, "matmul_size": MATMUL_SIZE,
-            "matmul_gflops": matmul["matmul_gflops"], "environment": matmul["environment"],
+            "matmul_gflops": matmul["matmul_gflops"],
+            "matmul_backend": matmul["matmul_backend"], "environment": matmul["environment"],
             "rss_after_import_mib": min((r["rss_after_import_mib"] for r in ok), default=""),
             "ratios": ratios(rows), "time_to_accuracy": tta,
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
