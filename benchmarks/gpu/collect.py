@@ -1,0 +1,122 @@
+"""Copy what ``benchmarks/gpu/run.sh`` wrote on the GPU machine into
+``results/benchmarks/gpu/`` and write ``summary.md`` there: the device, the versions, the
+training speed, the Table 1 cell and the processes side by side, in one table each.
+
+    python benchmarks/gpu/collect.py FOLDER          # the folder the files came back to
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FILES = ("environment.json", "train_speed.csv", "train_speed.md", "train_speed.json",
+         "table1_cell.json", "parallel.json", "run.log")
+
+
+def _fmt(value, digits: int = 0) -> str:
+    return "–" if value in ("", None) else f"{float(value):,.{digits}f}"
+
+
+def _percent(value) -> str:
+    return "–" if value is None else f"{100 * value:.2f} %"
+
+
+def summary(folder: Path) -> str:
+    """The Markdown summary of the files in ``folder`` (those missing are said to be)."""
+    def load(name: str):
+        path = folder / name
+        return json.loads(path.read_text()) if path.exists() else None
+
+    env, speed_info, cell, parallel = (load(n) for n in (
+        "environment.json", "train_speed.json", "table1_cell.json", "parallel.json"))
+    lines = ["# GPU measurement", ""]
+    if env:
+        device = env["device"]
+        packages = ", ".join(f"{k} {v}" for k, v in env["packages"].items())
+        lines += [f"Device: {device['device_kind']} ({device['platform']}, "
+                  f"{device['count']} device(s), allocator limit "
+                  f"{_fmt(device['memory_limit_gib'], 1)} GiB)"
+                  + (f"; nvidia-smi: {env['nvidia_smi']}" if env.get("nvidia_smi") else "")
+                  + f". Host: {env['provenance']['device']}.", "",
+                  f"Keras backend {env['keras_backend']}, TensorFlow installed: "
+                  f"{'yes' if env['tensorflow_installed'] else 'no'}; XLA_FLAGS "
+                  f"`{env['variables'].get('XLA_FLAGS', '')}`; code "
+                  f"{env['provenance']['code_version']} (prepared from "
+                  f"{env.get('code_version_prepared') or 'unknown'}).", "",
+                  f"Packages: {packages}.", ""]
+    else:
+        lines += ["environment.json is missing.", ""]
+    speed = folder / "train_speed.csv"
+    if speed.exists():
+        with open(speed, newline="") as f:
+            rows = list(csv.DictReader(f))
+        lines += ["## Training speed (batch 128, K = 4)", "",
+                  "| configuration | R | examples/s | min – max | first window (s) | "
+                  "device peak MiB | status |", "|---|---:|---:|---:|---:|---:|---|"]
+        lines += [f"| {r['label']} | {r['hidden_units']} | {_fmt(r['examples_per_s'])} | "
+                  f"{_fmt(r['examples_per_s_min'])} – {_fmt(r['examples_per_s_max'])} | "
+                  f"{_fmt(r['first_window_s'], 1)} | {_fmt(r['device_peak_mib'])} | "
+                  f"{(r['status'] + ' ' + r['note']).strip()} |" for r in rows]
+        if speed_info:
+            lines.append(f"\nMatrix multiply ({speed_info['matmul_size']}² float32, "
+                         f"{speed_info.get('matmul_backend', '')}): "
+                         f"{speed_info['matmul_gflops']:,.1f} GFLOP/s.")
+        lines.append("")
+    else:
+        lines += ["train_speed.csv is missing.", ""]
+    if cell:
+        lines += ["## Table 1 cell, shortened", "", cell["what"] + "; a run's own time: "
+                  "compiling, training and validating (`metrics.json`'s `wall_seconds`).", "",
+                  "| updates | updates/s, run's own time | run's own time (s) | "
+                  "validation error | test error |",
+                  "|---:|---:|---:|---:|---:|",
+                  f"| {cell['steps']:,} | {cell['steps_per_second']:,.1f} | "
+                  f"{cell['train_seconds']:,.1f} | {_percent(cell['valid_error'])} | "
+                  f"{_percent(cell['test_error'])} |", ""]
+    else:
+        lines += ["table1_cell.json is missing.", ""]
+    if parallel:
+        alone, together = parallel["alone"], parallel["together"]
+        lines += ["## Processes side by side on one device", "", parallel["what"] + ".", "",
+                  "| processes | wall-clock (s) | runs' own time, mean (s) | "
+                  "throughput over one alone (wall-clock) | (runs' own time) |",
+                  "|---:|---:|---:|---:|---:|"]
+        for side, ratio in ((alone, (1.0, 1.0)),
+                            (together, (parallel["throughput_ratio_wall"],
+                                        parallel["throughput_ratio_train"]))):
+            mean = sum(r["train_seconds"] for r in side["runs"]) / len(side["runs"])
+            lines.append(f"| {side['processes']} | {side['wall_seconds']:,.1f} | {mean:,.1f} "
+                         f"| {ratio[0]:.2f}× | {ratio[1]:.2f}× |")
+        lines.append("")
+    else:
+        lines += ["parallel.json is missing.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path, help="where run.sh's files are")
+    parser.add_argument("--dest", type=Path,
+                        default=REPO_ROOT / "results" / "benchmarks" / "gpu",
+                        help="where to copy them (default results/benchmarks/gpu)")
+    args = parser.parse_args(argv)
+    if not (args.folder / "environment.json").exists():
+        parser.error(f"argument folder: {args.folder} has no environment.json from run.sh")
+    args.dest.mkdir(parents=True, exist_ok=True)
+    for name in FILES:
+        if (args.folder / name).exists():
+            shutil.copyfile(args.folder / name, args.dest / name)
+    text = summary(args.dest)
+    (args.dest / "summary.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
