@@ -1,0 +1,98 @@
+"""What can be checked of the GPU measurement (``benchmarks/gpu/``) without a GPU: its scripts
+accept the options ``run.sh`` gives them, and the path it runs (``fwlib``, the associative
+training, the provenance, the matrix multiply) imports no TensorFlow under the JAX backend,
+since the GPU machine has none."""
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GPU = REPO_ROOT / "benchmarks" / "gpu"
+
+
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run_sh_options(name: str) -> list[list[str]]:
+    """The options of each ``name=(...)`` array in run.sh (quick and full)."""
+    text = (GPU / "run.sh").read_text()
+    return [found.split() for found in re.findall(rf"^\s*{name}=\((.*)\)$", text, re.M)]
+
+
+def test_the_options_of_run_sh_parse():
+    speed = _load(REPO_ROOT / "benchmarks" / "train_speed.py")
+    measure = _load(GPU / "measure.py")
+    assert len(_run_sh_options("speed")) == 2
+    for options in _run_sh_options("speed"):
+        args = speed.parse_args(["--backends", "jax", "--models", "fast_weights", "lstm",
+                                 *options, "--no-time-to-accuracy"])
+        assert args.backends == ["jax"] and not args.time_to_accuracy
+    for name, what in (("cell", "cell"), ("parallel", "parallel")):
+        assert len(_run_sh_options(name)) == 2
+        for options in _run_sh_options(name):
+            args = measure.parse_args([what, "--out", "out", *options])
+            assert args.steps % measure.EVAL_EVERY == 0 or args.steps < measure.EVAL_EVERY
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["cell", "--out", "o", "--steps", "0"], "--steps"),
+    (["cell", "--out", "o", "--steps", "750"], "--steps"),
+    (["parallel", "--out", "o", "--processes", "x"], "--processes"),
+    (["speed", "--out", "o"], "what"),
+])
+def test_bad_options_name_the_option(capsys, argv, option):
+    with pytest.raises(SystemExit):
+        _load(GPU / "measure.py").parse_args(argv)
+    assert option in capsys.readouterr().err
+
+
+def test_collect_summarises_what_run_sh_wrote(tmp_path):
+    collect = _load(GPU / "collect.py")
+    env = {"device": {"device_kind": "NVIDIA H200", "platform": "gpu", "count": 1,
+                      "memory_limit_gib": 104.2},
+           "nvidia_smi": "NVIDIA H200, 143771 MiB, 580.0", "keras_backend": "jax",
+           "tensorflow_installed": False, "packages": {"keras": "3.15.1"},
+           "variables": {"XLA_FLAGS": "--xla_gpu_deterministic_ops=true"},
+           "provenance": {"device": "CPU, 16 cores, 1 GPU(s): NVIDIA H200 (104 GiB usable)",
+                          "code_version": "abc"}}
+    (tmp_path / "environment.json").write_text(json.dumps(env))
+    text = collect.summary(tmp_path)
+    assert "NVIDIA H200" in text and "TensorFlow installed: no" in text
+    assert "train_speed.csv is missing" in text and "parallel.json is missing" in text
+
+
+BLOCKED = """
+import sys, tempfile
+sys.modules["tensorflow"] = None  # any import of TensorFlow now fails
+import fwlib
+sys.path[:0] = ["benchmarks/gpu", "benchmarks"]
+import measure, train_speed
+with tempfile.TemporaryDirectory() as tmp:  # a run of 10 updates, through execute
+    run = measure.train_one(10, 0, tmp + "/run")
+chained, a, b = train_speed._jax_chain(16, 2)  # the matrix multiply's compiled chain
+print("RESULT", {"backend": run["metrics"]["backend"], "steps": run["metrics"]["steps"],
+                 "matmul": chained(a, b).shape, "tensorflow": sys.modules["tensorflow"]})
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
+def test_the_gpu_path_imports_no_tensorflow_under_jax():
+    env = {**os.environ, "KERAS_BACKEND": "jax",
+           "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", BLOCKED], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = done.stdout.strip().splitlines()[-1]
+    assert result == ("RESULT {'backend': 'jax', 'steps': 10, 'matmul': (16, 16), "
+                      "'tensorflow': None}"), result
