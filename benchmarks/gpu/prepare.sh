@@ -6,13 +6,15 @@
 #
 #     bash benchmarks/gpu/prepare.sh          # then carry .whl/ to the machine, run run.sh there
 #
-# Fails when the wheels add up to more than WHEEL_LIMIT_MIB (default 40): the working tree and
-# what travels with it must stay under 64 MiB.
+# Fails when the wheels add up to more than WHEEL_LIMIT_MIB (default 40), or when what travels
+# to the GPU machine (the files git tracks or does not ignore, and .whl/) adds up to more than
+# TRAVEL_LIMIT_MIB (default 64), which that machine refuses.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PYTHON=${PYTHON:-python3}
 LIMIT_MIB=${WHEEL_LIMIT_MIB:-40}
+TRAVEL_LIMIT_MIB=${TRAVEL_LIMIT_MIB:-64}
 # The versions of the project's environment; optree is the only one with compiled code.
 PURE=(keras==3.15.1 namex==0.1.0 absl-py==2.5.1 typing_extensions==4.16.0)
 BINARY=(optree==0.20.0)
@@ -35,5 +37,20 @@ echo "$(ls .whl/*.whl | wc -l) wheels, ${bytes} bytes (${mib} MiB) in .whl/"
 if (( bytes > LIMIT_MIB * 1048576 )); then
     echo "error: the wheels in .whl/ add up to ${mib} MiB, over the limit of ${LIMIT_MIB} MiB" \
          "(WHEEL_LIMIT_MIB): drop a package that the GPU machine already has" >&2
+    exit 1
+fi
+
+tree=$( (git ls-files -z --cached --others --exclude-standard \
+         | xargs -0 -r stat -c %s 2> /dev/null || true) | awk '{s += $1} END {print s + 0}')
+travel=$((tree + bytes))
+echo "what travels: $((travel / 1048576)) MiB (the tree $((tree / 1048576)) MiB, the wheels" \
+     "${mib} MiB), limit ${TRAVEL_LIMIT_MIB} MiB"
+if (( travel > TRAVEL_LIMIT_MIB * 1048576 )); then
+    echo "error: the tree and .whl/ add up to more than ${TRAVEL_LIMIT_MIB} MiB" \
+         "(TRAVEL_LIMIT_MIB), which the GPU machine refuses; the largest parts:" >&2
+    git ls-files -z | xargs -0 -r du -b 2> /dev/null \
+        | awk '{n = split($2, p, "/"); d = (n > 2 ? p[1] "/" p[2] : p[1]); s[d] += $1}
+               END {for (d in s) printf "%8.1f MiB  %s\n", s[d] / 1048576, d}' \
+        | sort -rn | head -5 >&2
     exit 1
 fi
