@@ -93,8 +93,10 @@ def per_run(norms: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, group in later.groupby("run", sort=False):
         stages = {stage: part for stage, part in group.groupby("stage")}
-        row = {"R": int(group["hidden_units"].iloc[0]), "seed": int(group["seed"].iloc[0]),
-               "test error (%)": 100 * float(group["test_error"].iloc[0])}
+        row = {"R": int(group["hidden_units"].iloc[0]), "seed": int(group["seed"].iloc[0])}
+        if "fast_lr" in group:
+            row["η"] = float(group["fast_lr"].iloc[0])
+        row["test error (%)"] = 100 * float(group["test_error"].iloc[0])
         for stage in STAGES:
             if stage in stages:
                 part = stages[stage]
@@ -116,19 +118,29 @@ def findings_markdown(runs_table: pd.DataFrame) -> str:
         return a if a == b else f"{a}–{b}"
 
     lines = []
-    initial = runs_table.groupby("R").agg(
+    keys = ["R", "η"] if "η" in runs_table else ["R"]
+    initial = runs_table.groupby(keys).agg(
         ratio_min=("initial ratio", "min"), ratio_max=("initial ratio", "max"),
         cos_min=("initial cosine", "min"), cos_max=("initial cosine", "max"),
-        norm=("initial ‖h‖", "mean"))
+        norm=("initial ‖h‖", "mean")).reset_index()
+
+    def where(r):
+        return f"R = {int(r['R'])}" + (f", η = {r['η']:g}" if "η" in r else "")
+
+    growing = initial["ratio_max"].is_monotonic_increasing and initial["R"].is_unique
     lines.append("With the initial weights the fast-weight read is " + "; ".join(
-        f"{span(r.ratio_min, r.ratio_max)}× the slow term at R = {units} (cosine between h(t) "
+        f"{span(r.ratio_min, r.ratio_max)}× the slow term at {where(r)} (cosine between h(t) "
         f"and h_0(t+1) {span(r.cos_min, r.cos_max, 2)}, ‖h‖ {r.norm:.1f})"
-        for units, r in initial.iterrows())
-        + ": the ReLU states all point the same way and grow with R, so the read outweighs "
-        "the input, more so as R grows. Layer norm makes the first inner step blind to the "
-        "slow term's scale (the read is linear in h_0 = f(slow)), so larger input weights "
-        "alone cannot restore the input's share; only smaller stored states or a new state "
-        "less aligned with them can.")
+        for _, r in initial.iterrows())
+        + ": the ReLU states all point the same way and their norm grows with R, so the read "
+        "outweighs the input"
+        + (", more so as R grows. " if growing else
+           "; the read is proportional to η, and a smaller η at a larger R keeps it from "
+           "growing with R here. ")
+        + "Layer norm makes the first inner step blind to the slow term's scale (the read is "
+        "linear in h_0 = f(slow)), so larger input weights alone cannot restore the input's "
+        "share; only smaller stored states (a smaller η) or a new state less aligned with "
+        "them can.")
     if "trained ratio" in runs_table:
         trained = runs_table.dropna(subset=["trained ratio"])
         swamped = trained[trained["trained ratio"] > 1.0]

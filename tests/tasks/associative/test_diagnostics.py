@@ -76,3 +76,17 @@ def test_only_fast_weights_runs_are_measured(tmp_path):
     with pytest.raises(ValueError, match="not fast_weights"):
         diagnostics.run_norms(run_dir)
     assert diagnostics.findings_markdown(pd.DataFrame()) == "No fast-weights runs to measure."
+
+
+def test_the_findings_say_whether_the_read_grows_with_r_at_the_etas_used():
+    def table(ratios, etas):
+        return pd.DataFrame({"R": [20, 50, 100], "seed": 0, "η": etas,
+                             "test error (%)": 1.0, "initial ratio": ratios,
+                             "initial cosine": 0.9, "initial ‖h‖": [4.0, 6.4, 9.2]})
+
+    same_eta = diagnostics.findings_markdown(table([27.0, 80.0, 171.0], [0.5, 0.5, 0.5]))
+    assert "171× the slow term at R = 100, η = 0.5" in same_eta
+    assert "more so as R grows" in same_eta
+    smaller = diagnostics.findings_markdown(table([27.0, 16.0, 7.0], [0.5, 0.1, 0.02]))
+    assert "more so as R grows" not in smaller
+    assert "a smaller η at a larger R keeps it from growing with R" in smaller
