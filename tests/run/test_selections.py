@@ -122,3 +122,14 @@ def test_the_mnist_selection_table_names_what_was_chosen(tmp_path):
     text = selection_markdown(tmp_path)
     assert "Choice of the learning rate and η" in text and "first 15,000 updates" in text
     assert "| 200 | 0.02 | 0.001 | 1.2 | 15000 | True |" in text
+
+
+def test_a_tie_in_mean_rank_goes_to_the_lower_mean_validation_error(tmp_path):
+    configs = selection.selection_grid(fast_lrs=(0.02,), hidden_units=(50, 200),
+                                       max_steps=1000, learning_rate=(1e-3, 3e-3))
+    errors = {(50, 1e-3): 0.019, (50, 3e-3): 0.0174, (200, 1e-3): 0.0178, (200, 3e-3): 0.0191}
+    for config in configs:
+        record(tmp_path, config, [errors[config.model.hidden_units, config.optim.learning_rate]],
+               test_error=0.0)
+    summary = selection.summarise(tmp_path, configs, compare_steps=1000)
+    assert set(summary.loc[summary["chosen"], "learning_rate"]) == {3e-3}

@@ -5,7 +5,8 @@ At initialisation the fast-weight read A(t)h grows with R (after layer norm ‖h
 R) and swamps the new glimpse (see :mod:`fwlib.cores.diagnostics`). The paper's η = 0.5 is
 therefore compared with smaller values, fast weights at R = 50 and R = 200, one seed, Adam at
 3e-3; each setting is judged by its best **validation** error within the first
-``compare_steps`` updates, and the η with the best mean rank over the R tried is chosen.
+``compare_steps`` updates, and the η with the best mean rank over the R tried is chosen (on
+a tie, the one with the lower mean of those errors).
 Finished runs are reused (so are runs trained longer than the budget: their histories are
 cut). With several ``--learning-rates`` every (learning rate, η) pair is a setting, ranked
 the same way.
@@ -59,7 +60,9 @@ def summarise(runs_dir: str | Path, configs, compare_steps: int = COMPARE_STEPS)
                      "updates_compared": int(history["step"].max())})
     summary = pd.DataFrame(rows).sort_values(["R", "valid_error"]).reset_index(drop=True)
     mean_rank = summary.assign(rank=summary.groupby("R")["valid_error"].rank())
-    chosen = mean_rank.groupby(["learning_rate", "fast_lr"])["rank"].mean().idxmin()
+    scores = mean_rank.groupby(["learning_rate", "fast_lr"]).agg(
+        rank=("rank", "mean"), error=("valid_error", "mean"))
+    chosen = scores.sort_values(["rank", "error"]).index[0]  # ties: the lower mean error
     summary["chosen"] = [(lr, eta) == chosen for lr, eta in
                          zip(summary["learning_rate"], summary["fast_lr"], strict=True)]
     return summary
