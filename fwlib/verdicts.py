@@ -13,6 +13,9 @@ Errors are in %. The paper gives single numbers; we have one number per seed.
 - Diverged runs (loss NaN or infinite) are left out of means and counts, and counted apart.
 - *too short to judge*: the cell's runs had budgets below the task's minimum for a verdict
   (a profile that checks that the code runs, not what it finds); *not run*: no finished run.
+- A claim of the paper (one model beats another, an ablation matters) stands on seeds, never
+  on one run: with fewer than ``MIN_SEEDS`` runs in a cell or arm it speaks of, it is *not
+  judged (one seed)*, its numbers shown.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ RELATIVE_TOLERANCE = 0.25  # of the paper's number
 REPRODUCED, BETTER, NOT_REPRODUCED, MIXED = ("reproduced", "better than paper",
                                              "not reproduced", "mixed")
 NOT_RUN, TOO_SHORT, ALL_DIVERGED = "not run", "too short to judge", "all runs diverged"
+MIN_SEEDS = 2  # runs per cell or arm that a claim needs
+ONE_SEED = "not judged (one seed)"
 
 RULE = (f"Each seed is within the paper's number ± max({ABSOLUTE_TOLERANCE:g}, "
         f"{RELATIVE_TOLERANCE:g} × paper) percentage points, better (lower error) or worse. "

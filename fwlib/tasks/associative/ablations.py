@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from fwlib import verdicts
 from fwlib.cores import CORE_KINDS, CORE_LABELS, CoreSpec, check_choice
 from fwlib.run.config import Budget, OptimSpec, RunConfig
 from fwlib.run.grid import check_nonempty
@@ -141,10 +142,6 @@ def _failed(arm: pd.DataFrame) -> bool:
         (arm["diverged"] | (arm["test_error_pct"].fillna(math.inf) > NOT_CONVERGED)).all())
 
 
-# A claim stands on seeds, never on one run: an arm with fewer runs is not judged.
-MIN_SEEDS = 2
-
-
 def _short(*arms: pd.DataFrame) -> bool:
     budgets = pd.concat([a["max_steps"] for a in arms]).dropna()
     return bool(len(budgets)) and float(budgets.min()) < MIN_JUDGE_STEPS
@@ -162,7 +159,7 @@ def claims(results: pd.DataFrame) -> pd.DataFrame:
     """The three claims, each judged on every arm it speaks of: *confirmed*, *refuted*,
     *inconclusive* (the arm that should learn did not, so the budget cannot tell), *too short
     to judge* (budgets below MIN_JUDGE_STEPS), *not judged (one seed)* (an arm with fewer than
-    MIN_SEEDS runs) or *not tested* (an arm is missing)."""
+    ``verdicts.MIN_SEEDS`` runs) or *not tested* (an arm is missing)."""
     rows = []
 
     def add(claim, units, arms, rule, decide):
@@ -173,8 +170,8 @@ def claims(results: pd.DataFrame) -> pd.DataFrame:
             evidence = "; ".join(f"{name}: {_fmt(a)}" for name, a in arms.items())
             if _short(*arms.values()):
                 verdict = "too short to judge"
-            elif min(len(a) for a in arms.values()) < MIN_SEEDS:
-                verdict = "not judged (one seed)"
+            elif min(len(a) for a in arms.values()) < verdicts.MIN_SEEDS:
+                verdict = verdicts.ONE_SEED
             else:
                 verdict = decide()
         rows.append({"claim": claim, "R": units, "verdict": verdict, "evidence": evidence,

@@ -124,7 +124,7 @@ def main_claim(table: pd.DataFrame) -> pd.DataFrame:
     """Per R: do fast weights beat every baseline? *holds* when every fast-weights seed has a
     lower test error than every seed of the best baseline (by mean); *does not hold* when
     every fast-weights seed is higher; *unclear* when the seeds overlap; *not judged* with
-    fewer than 2 seeds in either cell, or budgets too short to judge."""
+    fewer than ``verdicts.MIN_SEEDS`` seeds in either cell, or budgets too short to judge."""
     rows = []
     for units in sorted(table["R"].unique()):
         part = table[table["R"] == units]
@@ -138,8 +138,8 @@ def main_claim(table: pd.DataFrame) -> pd.DataFrame:
                     f"{best['per_seed']} %")
         if verdicts.TOO_SHORT in (fast["verdict"], best["verdict"]):
             verdict = "not judged (budgets too short)"
-        elif min(fast["seeds"], best["seeds"]) < 2:
-            verdict = "not judged (one seed)"
+        elif min(fast["seeds"], best["seeds"]) < verdicts.MIN_SEEDS:
+            verdict = verdicts.ONE_SEED
         elif fast["ours_max"] < best["ours_min"]:
             verdict = "holds"
         elif fast["ours_min"] > best["ours_max"]:

@@ -29,15 +29,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fwlib import verdicts
 from fwlib.tasks.catch.agents import AGENT_LABELS
 
 MIN_JUDGE_FRAMES = 500_000  # frames per run below which no claim is judged
 CONTROL_GAP = 0.2  # catch rate by which the feed-forward control must trail
-MIN_SEEDS = 2  # seeds a verdict needs
 RECURRENT = ("fast_weights", "lstm", "irnn")
 SUPPORTED, NOT_SUPPORTED, MIXED = "supported", "not supported", "mixed"
 TOO_SHORT, NOT_RUN = "too short to judge", "not run"
-ONE_SEED = "not judged (one seed)"
+MIN_SEEDS, ONE_SEED = verdicts.MIN_SEEDS, verdicts.ONE_SEED
 
 
 def load_grid_runs(out_dir: str | os.PathLike) -> pd.DataFrame:

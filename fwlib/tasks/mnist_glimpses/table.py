@@ -131,7 +131,7 @@ def compare(fast: list[float], other: list[float]) -> str:
 
 
 def claim(errors: dict[tuple[str, int], list[float]], judgeable: bool = True,
-          min_seeds: int = 2) -> dict:
+          min_seeds: int = verdicts.MIN_SEEDS) -> dict:
     """The claim's verdict from test errors in % per (kind, R): ``verdict``, ``reason`` and
     ``comparisons`` (one line per comparison)."""
     lines, outcomes = [], []
