@@ -209,13 +209,16 @@ class Learner:
 
     # ------------------------------------------------------------------ checkpoints
 
+    def _weight_arrays(self) -> dict:
+        return {f"w{i}": np.asarray(v) for i, v in enumerate(self.agent.weights)}
+
     def save(self, path: Path) -> None:
-        arrays = {f"w{i}": np.asarray(v) for i, v in enumerate(self.agent.weights)}
+        arrays = self._weight_arrays()
         arrays.update({f"o{i}": np.asarray(v) for i, v in enumerate(self.optimizer.variables)})
         np.savez(path, **arrays)
 
     def save_weights(self, path: Path) -> None:
-        np.savez(path, **{f"w{i}": np.asarray(v) for i, v in enumerate(self.agent.weights)})
+        np.savez(path, **self._weight_arrays())
 
     def load(self, path: Path, optimizer: bool = True) -> None:
         """The agent's weights from ``path``, and the optimiser's state unless ``optimizer``

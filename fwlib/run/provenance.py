@@ -60,11 +60,6 @@ def device() -> str:
     return text
 
 
-def gpu_count() -> int:
-    """How many GPUs the Keras backend in use sees."""
-    return len(gpu_devices())
-
-
 @cache
 def gpu_devices() -> list[dict]:
     """The GPUs the Keras backend in use sees: for each, its ``name`` and

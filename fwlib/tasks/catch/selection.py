@@ -65,9 +65,8 @@ def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
     summary = pd.DataFrame(rows)
     if summary.empty:
         raise ValueError(f"no finished selection run under {runs_dir}")
-    summary["_key"] = list(zip(-summary["best_eval_catch_rate"].astype(float),
-                               summary["best_frames"].astype(float), strict=True))
-    summary = summary.sort_values(["agent", "_key"]).drop(columns="_key")
+    summary = summary.sort_values(["agent", "best_eval_catch_rate", "best_frames"],
+                                  ascending=[True, False, True], kind="stable")
     summary["chosen"] = ~summary.duplicated("agent")
     order = {a: i for i, a in enumerate(AGENTS)}
     return (summary.sort_values("agent", key=lambda s: s.map(order), kind="stable")
