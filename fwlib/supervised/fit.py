@@ -122,13 +122,20 @@ class _ArrayBatches(_py_dataset_base()):
 
 
 def one_thread(dataset):
-    """``dataset`` with a private pool of one thread: by default ``tf.data`` uses a pool as
-    large as the machine, and runs side by side then compete for each other's cores."""
+    """``dataset`` with a private pool of one thread and no autotuning.
+
+    By default ``tf.data`` uses a pool as large as the machine, and runs side by side then
+    compete for each other's cores. Its autotuning thread, besides, can hold up the end of
+    ``model.fit`` for 10 to 40 s while the iterator is torn down, when the run trains in a
+    worker thread (as in a Dask worker); with the fixed prefetch buffer there is nothing for
+    it to tune.
+    """
     import tensorflow as tf  # noqa: PLC0415
 
     options = tf.data.Options()
     options.threading.private_threadpool_size = 1
     options.threading.max_intra_op_parallelism = 1
+    options.autotune.enabled = False
     return dataset.with_options(options)
 
 
