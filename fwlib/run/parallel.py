@@ -165,6 +165,49 @@ def run_grid(configs: Iterable[RunConfig], runs_root: str | os.PathLike, *,
     return [RunFolder(root / c.run_name()).metrics() for c in configs]
 
 
+SPEED_TABLE = Path(__file__).resolve().parents[2] / "results" / "benchmarks" / "train_speed.csv"
+
+
+def expected_seconds(configs: list[RunConfig], table: str | os.PathLike = SPEED_TABLE
+                     ) -> list[float | None]:
+    """A rough cost of each run, for ordering only: its update budget at the examples per
+    second that the training-speed benchmark recorded for its model, implementation and R on
+    associative retrieval (XLA, data in memory). ``None`` where the benchmark has no such row
+    (another task, another R, S > 1) or no table is there."""
+    try:
+        import pandas as pd  # noqa: PLC0415
+
+        speeds = pd.read_csv(table)
+        speeds = speeds[(speeds["status"] == "ok") & (speeds["input"] == "resident")
+                        & speeds["xla"].astype(bool)]
+        rate = {(m, i, int(r)): float(s) for m, i, r, s in zip(
+            speeds["model"], speeds["implementation"], speeds["hidden_units"],
+            speeds["examples_per_s"], strict=True)}
+    except (OSError, KeyError, ValueError):
+        return [None] * len(configs)
+    costs: list[float | None] = []
+    for config in configs:
+        model = config.model
+        key = (model.kind, getattr(model, "implementation", None), model.hidden_units)
+        known = (config.task.name == "associative" and key in rate
+                 and getattr(model, "inner_steps", 1) == 1)
+        costs.append(config.optim.batch_size * config.budget.max_steps / rate[key]
+                     if known else None)
+    return costs
+
+
+def longest_first(configs: list[RunConfig]) -> list[RunConfig]:
+    """The runs with the longest expected time first (each worker then takes the next run as
+    it frees, which keeps the grid's last minutes from waiting on one long run), when every
+    run's time can be estimated; otherwise the grid's own order. Ordering changes no run's
+    numbers."""
+    costs = expected_seconds(configs)
+    if not configs or any(cost is None for cost in costs):
+        return list(configs)
+    order = sorted(range(len(configs)), key=lambda i: (-costs[i], i))
+    return [configs[i] for i in order]
+
+
 def _train(todo: list[RunConfig], root: Path, workers: int, scheduler: str | None,
            monitor: GridProgress, on_finish) -> dict[str, str]:
     from dask.distributed import as_completed  # noqa: PLC0415
@@ -179,8 +222,11 @@ def _train(todo: list[RunConfig], root: Path, workers: int, scheduler: str | Non
 
     poller = threading.Thread(target=poll, daemon=True)
     try:
+        ordered = longest_first(todo)
         futures = {client.submit(execute, c.to_dict(), str(root / c.run_name()),
-                                 key=f"run-{c.run_name()}", pure=False): c for c in todo}
+                                 key=f"run-{c.run_name()}", pure=False,
+                                 priority=len(ordered) - rank): c
+                   for rank, c in enumerate(ordered)}
         poller.start()
         for future in as_completed(futures):
             config = futures[future]

@@ -138,3 +138,25 @@ def test_worker_and_scheduler_settings_are_checked(monkeypatch):
     assert resolve_scheduler("tcp://127.0.0.1:8786") == "tcp://127.0.0.1:8786"
     with pytest.raises(ValueError, match="scheduler must be"):
         resolve_scheduler("127.0.0.1:8786")
+
+
+def test_longest_runs_go_first_when_every_run_can_be_estimated(tmp_path):
+    from fwlib.run.parallel import expected_seconds, longest_first
+    from fwlib.tasks.associative.grid import table1_grid
+    from fwlib.tasks.mnist_glimpses.plans import table2_grid
+
+    table1 = table1_grid(["irnn", "alstm", "lstm"], [20, 100], [0],
+                         {"default": 30000, "alstm": 6000})
+    ordered = longest_first(table1)
+    costs = expected_seconds(ordered)
+    assert costs == sorted(costs, reverse=True) and None not in costs
+    assert sorted(c.run_name() for c in ordered) == sorted(c.run_name() for c in table1)
+    assert ordered[-1].model.kind == "irnn" and ordered[-1].model.hidden_units == 20
+    # an S = 2 run, another task, or no benchmark table: the grid's own order
+    s2 = table1_grid(["fast_weights"], [20], [0], 1000, inner_steps=2)
+    assert expected_seconds(s2) == [None]
+    assert longest_first(table1[:2] + s2) == table1[:2] + s2
+    mnist = table2_grid(["irnn"], [50], [0], 1000)
+    assert longest_first(table1[:2] + mnist) == table1[:2] + mnist
+    assert longest_first(table1) != table1
+    assert expected_seconds(table1, tmp_path / "missing.csv") == [None] * len(table1)

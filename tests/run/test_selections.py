@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 
 from fwlib.tasks.associative import fast_lr_search
 from fwlib.tasks.mnist_glimpses import selection
@@ -133,3 +134,58 @@ def test_a_tie_in_mean_rank_goes_to_the_lower_mean_validation_error(tmp_path):
                test_error=0.0)
     summary = selection.summarise(tmp_path, configs, compare_steps=1000)
     assert set(summary.loc[summary["chosen"], "learning_rate"]) == {3e-3}
+
+
+def test_associative_learning_rate_and_clipping_are_chosen_per_model_and_r(tmp_path):
+    from fwlib.tasks.associative import lr_search
+
+    configs = lr_search.search_grid(["irnn", "lstm"], [20, 100], (1e-3, 3e-4), (5.0, 1.0),
+                                    [0, 1], max_steps=1000, patience=500)
+    assert len(configs) == 2 * 2 * 2 * 2 * 2
+    assert {(c.optim.learning_rate, c.optim.clip_norm) for c in configs} == {
+        (1e-3, 5.0), (1e-3, 1.0), (3e-4, 5.0), (3e-4, 1.0)}
+    for config in configs:
+        lr, clip, r = config.optim.learning_rate, config.optim.clip_norm, config.model.hidden_units
+        if config.model.kind == "irnn":  # only the smaller rate with clipping at 1 learns at R=100
+            error = 0.02 if (r == 100 and lr == 3e-4 and clip == 1.0) else 0.62
+        else:  # every setting equal: the first listed wins
+            error = 0.10
+        record(tmp_path, config, [error + 0.001 * config.seed], test_error=0.0)
+    summary = lr_search.summarise(tmp_path, configs)
+    chosen = lr_search.chosen_settings(summary)
+    assert chosen["learning_rate"]["irnn@100"] == 3e-4 and chosen["clip_norm"]["irnn@100"] == 1.0
+    assert chosen["learning_rate"]["lstm@20"] == 1e-3 and chosen["clip_norm"]["lstm@20"] == 5.0
+    row = summary[(summary["model"] == "irnn") & (summary["R"] == 20)].iloc[0]
+    assert row["on_plateau"] == 2 and row["valid_error_per_seed"] == "62.00, 62.10"
+    assert summary["chosen"].sum() == 4
+
+
+def test_learning_rate_search_refuses_bad_settings_before_training(tmp_path, capsys):
+    from fwlib.tasks.associative import lr_search
+
+    with pytest.raises(SystemExit) as exit_info:
+        lr_search.main(["--clip-norms", "5", "-1", "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert "clip_norm must be >= 0" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_learning_rate_search_in_the_report_says_whether_table1_uses_its_choice(tmp_path):
+    from fwlib.tasks.associative import lr_search
+    from fwlib.tasks.associative.report import lr_search_markdown, lr_selection_markdown
+
+    assert "No wider search" in lr_search_markdown(tmp_path)
+    configs = lr_search.search_grid(["irnn"], [100], (1e-3, 3e-4), (5.0,), [0],
+                                    max_steps=1000, patience=500)
+    for config in configs:
+        record(tmp_path / "runs", config, [0.02 if config.optim.learning_rate == 3e-4 else 0.6],
+               test_error=0.0)
+    lr_search.summarise(tmp_path / "runs", configs).to_csv(tmp_path / "summary.csv",
+                                                           index=False)
+    table1 = pd.DataFrame({"model": ["irnn", "irnn"], "hidden_units": [100, 100],
+                           "learning_rate": [1e-3, 1e-3], "clip_norm": [5.0, 5.0]})
+    text = lr_search_markdown(tmp_path, table1)
+    assert "| IRNN | 100 | 0.0003 | 5 | 1 | 2.00 | 2.00 | 0 | 500 | 0.0 | **chosen** |" in text
+    assert "| IRNN | 100 | 0.001 | 5 | 1 | 60.00 | 60.00 | 1 | 500 | 0.0 |  |" in text
+    assert "IRNN at R = 100: learning rate 0.001 clipped at 5, not the chosen setting" in text
+    assert lr_selection_markdown(tmp_path) == lr_search_markdown(tmp_path)

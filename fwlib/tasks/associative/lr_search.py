@@ -1,8 +1,17 @@
-"""Learning-rate selection on the validation split (the paper chose hyper-parameters by grid
-search on the validation set). Trains each model at one R with each candidate learning rate
-and picks, per model, the rate with the lowest validation error.
+"""Adam's learning rate and gradient clipping chosen on the validation split, per model and R
+(the paper chose its hyper-parameters by grid search on the validation set).
 
-    python -m fwlib.tasks.associative.lr_search --out results/lr_selection
+Trains each model at each R with each candidate learning rate and clipping norm, for each
+seed, with the same budget and patience for all, and ranks the settings of each (model, R)
+by their mean best **validation** error over the seeds (the test error is recorded by every
+run but plays no part here; ties go to the setting listed first).
+
+    python -m fwlib.tasks.associative.lr_search --models irnn --units 20 50 100 \\
+        --learning-rates 1e-4 3e-4 1e-3 3e-3 --clip-norms 5 1 \\
+        --out results/selection/associative_lr
+
+The first search, at R = 50 only with {0.001, 0.003} (``results/lr_selection``), is what
+Table 1's learning rates still come from where no wider search has been run.
 """
 
 from __future__ import annotations
@@ -17,36 +26,84 @@ from fwlib.run.provenance import REPO_ROOT
 from fwlib.run.store import load_runs
 from fwlib.tasks.associative.grid import table1_grid
 
-CANDIDATES = (1e-3, 3e-3)
+CANDIDATES = (1e-4, 3e-4, 1e-3, 3e-3)
+PLATEAU = 0.5  # a best validation error above this is the initial plateau (chance: 1 - 1/K)
 
 
-def search(models, hidden_units: int, learning_rates, max_steps: int, out: Path,
-           seed: int = 0, workers: int | None = None) -> pd.DataFrame:
-    """Train the grid (finished runs are reused) and return one row per (model, rate)."""
-    configs = [c for lr in learning_rates
-               for c in table1_grid(models, [hidden_units], [seed], {"default": max_steps},
-                                    learning_rate=lr, eval_every=500, patience=max_steps)]
-    run_grid(configs, out / "runs", workers=workers, title="learning rates")
-    runs = load_runs(out / "runs")
+def search_grid(models, hidden_units, learning_rates, clip_norms, seeds, max_steps: int,
+                patience: int):
+    """models × R × learning rate × clipping norm × seed, in that nesting."""
+    for name, values in (("learning_rates", learning_rates), ("clip_norms", clip_norms)):
+        if not list(values):
+            raise ValueError(f"{name} must list at least one value")
+    return [c for model in models for lr in learning_rates for clip in clip_norms
+            for c in table1_grid([model], hidden_units, seeds, {"default": max_steps},
+                                 learning_rate=lr, clip_norm=clip, eval_every=500,
+                                 patience=patience)]
+
+
+def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
+    """One row per (model, R, learning rate, clipping norm): each seed's best validation
+    error, their mean, how many seeds ended on the initial plateau, and which setting is
+    chosen for each (model, R)."""
+    runs = load_runs(runs_dir)
     runs = runs[runs["run"].isin({c.run_name() for c in configs})]
-    summary = runs[["model", "hidden_units", "learning_rate", "seed", "valid_error", "best_step",
-                    "steps", "wall_seconds"]].sort_values(["model", "valid_error"])
-    summary["chosen"] = ~summary.duplicated("model")
-    summary.to_csv(out / "summary.csv", index=False)
+    keys = ["model", "hidden_units", "learning_rate", "clip_norm"]
+    order: dict[tuple, int] = {}
+    for c in configs:  # the order the settings were listed in, for ties
+        order.setdefault((c.model.kind, c.model.hidden_units, c.optim.learning_rate,
+                          c.optim.clip_norm), len(order))
+    rows = []
+    for key, group in runs.groupby(keys, sort=False):
+        group = group.sort_values("seed")
+        rows.append({"model": key[0], "R": int(key[1]), "learning_rate": float(key[2]),
+                     "clip_norm": float(key[3]), "seeds": len(group),
+                     "valid_error_mean": float(group["valid_error"].mean()),
+                     "valid_error_per_seed": ", ".join(f"{100 * v:.2f}"
+                                                       for v in group["valid_error"]),
+                     "on_plateau": int((group["valid_error"] > PLATEAU).sum()),
+                     "updates_mean": float(group["steps"].mean()),
+                     "minutes": float(group["wall_seconds"].sum() / 60),
+                     "listed": order.get((key[0], int(key[1]), float(key[2]), float(key[3])),
+                                         len(order))})
+    if not rows:
+        raise ValueError(f"no finished run of this search in {runs_dir}")
+    summary = (pd.DataFrame(rows).sort_values(["model", "R", "valid_error_mean", "listed"])
+               .drop(columns="listed").reset_index(drop=True))
+    summary["chosen"] = ~summary.duplicated(["model", "R"])
     return summary
+
+
+def chosen_settings(summary: pd.DataFrame) -> dict:
+    """``{"learning_rate": {"model@R": lr}, "clip_norm": {"model@R": norm}}`` of the chosen
+    rows, in the per-cell form the profiles use."""
+    chosen = summary[summary["chosen"]]
+    cells = [f"{m}@{int(r)}" for m, r in zip(chosen["model"], chosen["R"], strict=True)]
+    return {"learning_rate": dict(zip(cells, map(float, chosen["learning_rate"]), strict=True)),
+            "clip_norm": dict(zip(cells, map(float, chosen["clip_norm"]), strict=True))}
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=["fast_weights", "lstm", "irnn"])
-    parser.add_argument("--units", type=int, default=50)
+    parser.add_argument("--models", nargs="+", default=["irnn"])
+    parser.add_argument("--units", type=int, nargs="+", default=[20, 50, 100])
     parser.add_argument("--learning-rates", type=float, nargs="+", default=list(CANDIDATES))
-    parser.add_argument("--max-steps", type=int, default=15_000)
+    parser.add_argument("--clip-norms", type=float, nargs="+", default=[5.0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--max-steps", type=int, default=30_000)
+    parser.add_argument("--patience", type=int, default=6_000)
     parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "lr_selection")
+    parser.add_argument("--out", type=Path,
+                        default=REPO_ROOT / "results" / "selection" / "associative_lr")
     args = parser.parse_args(argv)
-    summary = search(args.models, args.units, args.learning_rates, args.max_steps, args.out,
-                     workers=args.workers)
+    try:
+        configs = search_grid(args.models, args.units, args.learning_rates, args.clip_norms,
+                              args.seeds, args.max_steps, args.patience)
+    except ValueError as error:  # before anything is trained or written
+        parser.error(str(error))
+    run_grid(configs, args.out / "runs", workers=args.workers, title="learning rates")
+    summary = summarise(args.out / "runs", configs)
+    summary.to_csv(args.out / "summary.csv", index=False)
     print(summary.to_string(index=False))
 
 

@@ -47,7 +47,9 @@ DEVIATIONS = [
     ("Optimiser", "A",
      "Adam, batch 128, gradient clipping at global norm 5. The learning rate was chosen per "
      "model on the validation split from {0.001, 0.003} at R = 50 with 15,000 updates "
-     "(`python -m fwlib.tasks.associative.lr_search`, table below); the A-LSTM, added later, "
+     "(`python -m fwlib.tasks.associative.lr_search --models fast_weights lstm irnn --units "
+     "50 --learning-rates 1e-3 3e-3 --max-steps 15000 --patience 15000 --out "
+     "results/lr_selection`, table below); the A-LSTM, added later, "
      "uses 0.003 without a search of its own. The paper grid-searched on the validation set "
      "but does not give the values."),
     ("Training length", "A",
@@ -222,12 +224,56 @@ def lr_selection_markdown(directory: str | os.PathLike) -> str:
         return ("The learning-rate search has not been run "
                 "(`python -m fwlib.tasks.associative.lr_search`).")
     summary = pd.read_csv(path)
+    if "valid_error_mean" in summary:  # written by the current search
+        return lr_search_markdown(directory)
     summary["model"] = summary["model"].map(CORE_LABELS)
     summary["valid_error"] = (100 * summary["valid_error"]).round(2)
     summary["wall_seconds"] = summary["wall_seconds"].round(0)
     summary = summary.rename(columns={"valid_error": "best validation error (%)"})
     return ("**Learning-rate selection** (validation split only, R = 50, seed 0):\n\n"
             + to_markdown(summary))
+
+
+def lr_search_markdown(directory: str | os.PathLike, runs: pd.DataFrame | None = None) -> str:
+    """The wider search of learning rate and clipping per model and R, if it has been run, and
+    whether Table 1's runs (``runs``) use the chosen settings."""
+    path = Path(directory) / "summary.csv"
+    if not path.exists():
+        return ("No wider search of learning rates and gradient clipping per model and R has "
+                "been run (`python -m fwlib.tasks.associative.lr_search`).")
+    summary = pd.read_csv(path, dtype={"valid_error_per_seed": str})
+    notes = []
+    if runs is not None and not runs.empty:
+        for (model, r), group in summary[summary["chosen"]].groupby(["model", "R"]):
+            cell = runs[(runs["model"] == model) & (runs["hidden_units"] == r)]
+            if cell.empty:
+                continue
+            row = group.iloc[0]
+            same = ((cell["learning_rate"] == row["learning_rate"])
+                    & (cell["clip_norm"] == row["clip_norm"])).all()
+            used = ", ".join(f"{lr:g} clipped at {clip:g}" for lr, clip in sorted(
+                set(zip(cell["learning_rate"], cell["clip_norm"], strict=True))))
+            notes.append(f"{CORE_LABELS.get(model, model)} at R = {r}: learning rate {used}"
+                         + (", the chosen setting" if same else ", not the chosen setting"))
+    table = summary.assign(
+        model=summary["model"].map(lambda m: CORE_LABELS.get(m, m)),
+        learning_rate=summary["learning_rate"].map("{:g}".format),
+        clip_norm=summary["clip_norm"].map("{:g}".format),
+        valid_error_mean=summary["valid_error_mean"].map(lambda v: f"{100 * v:.2f}"),
+        updates_mean=summary["updates_mean"].map("{:,.0f}".format),
+        minutes=summary["minutes"].map("{:.1f}".format),
+        chosen=summary["chosen"].map({True: "**chosen**", False: ""}))
+    table = table.rename(columns={
+        "learning_rate": "learning rate", "clip_norm": "clipping norm",
+        "valid_error_mean": "best validation error, mean (%)", "valid_error_per_seed":
+        "per seed (%)", "on_plateau": "seeds on the plateau", "updates_mean": "updates (mean)"})
+    use = ("Table 1's runs: " + "; ".join(notes) + "." if notes else "")
+    return ("**Learning rate and gradient clipping per model and R** (validation split only; "
+            "every setting with the same budget and patience; for each model and R the "
+            "setting with the lowest mean best validation error is chosen; "
+            "`python -m fwlib.tasks.associative.lr_search`, "
+            f"`{Path(directory).name}/summary.csv`):\n\n" + to_markdown(table)
+            + ("\n\n" + use if use else ""))
 
 
 def fast_lr_selection_markdown(directory: str | os.PathLike,
@@ -317,6 +363,8 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
                      "seeds, with how many seeds fall within the paper's band."))
     display(Markdown(cell_details_markdown(table)))
     display(Markdown(lr_selection_markdown(REPO_ROOT / "results" / "lr_selection")))
+    display(Markdown(lr_search_markdown(REPO_ROOT / "results" / "selection" / "associative_lr",
+                                        runs)))
     display(Markdown("### Figure 2: learning curves at R = 50"))
     for name in ("figure2.png", "curves_all_R.png"):
         figure = out_dir / "figures" / name
