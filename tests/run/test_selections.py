@@ -157,7 +157,9 @@ def test_associative_learning_rate_and_clipping_are_chosen_per_model_and_r(tmp_p
     assert chosen["learning_rate"]["lstm@20"] == 1e-3 and chosen["clip_norm"]["lstm@20"] == 5.0
     row = summary[(summary["model"] == "irnn") & (summary["R"] == 20)].iloc[0]
     assert row["on_plateau"] == 2 and row["valid_error_per_seed"] == "62.00, 62.10"
-    assert summary["chosen"].sum() == 4
+    # every IRNN setting at R = 20 stayed on the plateau: none is chosen there
+    assert "irnn@20" not in chosen["learning_rate"]
+    assert summary["chosen"].sum() == 3
 
 
 def test_learning_rate_search_refuses_bad_settings_before_training(tmp_path, capsys):
@@ -187,5 +189,15 @@ def test_learning_rate_search_in_the_report_says_whether_table1_uses_its_choice(
     text = lr_search_markdown(tmp_path, table1)
     assert "| IRNN | 100 | 0.0003 | 5 | 1 | 2.00 | 2.00 | 0 | 500 | 0.0 | **chosen** |" in text
     assert "| IRNN | 100 | 0.001 | 5 | 1 | 60.00 | 60.00 | 1 | 500 | 0.0 |  |" in text
-    assert "IRNN at R = 100: learning rate 0.001 clipped at 5, not the chosen setting" in text
+    assert ("Table 1's IRNN at R = 100: learning rate 0.001 clipped at 5, not the chosen "
+            "setting") in text
+    plateau = lr_search.search_grid(["irnn"], [20], (1e-3,), (5.0,), [0],
+                                    max_steps=1000, patience=500)
+    for config in plateau:
+        record(tmp_path / "plateau" / "runs", config, [0.61], test_error=0.0)
+    summary_all_plateau = lr_search.summarise(tmp_path / "plateau" / "runs", plateau)
+    summary_all_plateau.to_csv(tmp_path / "plateau" / "summary.csv", index=False)
+    assert not summary_all_plateau["chosen"].any()
+    assert ("IRNN at R = 20: no setting left the initial plateau, none is chosen"
+            in lr_search_markdown(tmp_path / "plateau"))
     assert lr_selection_markdown(tmp_path) == lr_search_markdown(tmp_path)

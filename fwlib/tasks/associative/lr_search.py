@@ -4,7 +4,8 @@
 Trains each model at each R with each candidate learning rate and clipping norm, for each
 seed, with the same budget and patience for all, and ranks the settings of each (model, R)
 by their mean best **validation** error over the seeds (the test error is recorded by every
-run but plays no part here; ties go to the setting listed first).
+run but plays no part here; ties go to the setting listed first). Where every setting of a
+(model, R) left every seed on the initial plateau, none is chosen.
 
     python -m fwlib.tasks.associative.lr_search --models irnn --units 20 50 100 \\
         --learning-rates 1e-4 3e-4 1e-3 3e-3 --clip-norms 5 1 \\
@@ -70,7 +71,10 @@ def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
         raise ValueError(f"no finished run of this search in {runs_dir}")
     summary = (pd.DataFrame(rows).sort_values(["model", "R", "valid_error_mean", "listed"])
                .drop(columns="listed").reset_index(drop=True))
-    summary["chosen"] = ~summary.duplicated(["model", "R"])
+    # where every setting left every seed on the plateau, the ranking is noise: none is chosen
+    learned = summary.groupby(["model", "R"])["on_plateau"].transform(
+        lambda s: bool((s < summary.loc[s.index, "seeds"]).any()))
+    summary["chosen"] = ~summary.duplicated(["model", "R"]) & learned.astype(bool)
     return summary
 
 

@@ -242,7 +242,10 @@ def lr_search_markdown(directory: str | os.PathLike, runs: pd.DataFrame | None =
         return ("No wider search of learning rates and gradient clipping per model and R has "
                 "been run (`python -m fwlib.tasks.associative.lr_search`).")
     summary = pd.read_csv(path, dtype={"valid_error_per_seed": str})
-    notes = []
+    notes = [f"{CORE_LABELS.get(model, model)} at R = {r}: no setting left the initial "
+             "plateau, none is chosen"
+             for (model, r), group in summary.groupby(["model", "R"], sort=False)
+             if not group["chosen"].any()]
     if runs is not None and not runs.empty:
         for (model, r), group in summary[summary["chosen"]].groupby(["model", "R"]):
             cell = runs[(runs["model"] == model) & (runs["hidden_units"] == r)]
@@ -253,7 +256,8 @@ def lr_search_markdown(directory: str | os.PathLike, runs: pd.DataFrame | None =
                     & (cell["clip_norm"] == row["clip_norm"])).all()
             used = ", ".join(f"{lr:g} clipped at {clip:g}" for lr, clip in sorted(
                 set(zip(cell["learning_rate"], cell["clip_norm"], strict=True))))
-            notes.append(f"{CORE_LABELS.get(model, model)} at R = {r}: learning rate {used}"
+            notes.append(f"Table 1's {CORE_LABELS.get(model, model)} at R = {r}: learning "
+                         f"rate {used}"
                          + (", the chosen setting" if same else ", not the chosen setting"))
     table = summary.assign(
         model=summary["model"].map(lambda m: CORE_LABELS.get(m, m)),
@@ -267,7 +271,7 @@ def lr_search_markdown(directory: str | os.PathLike, runs: pd.DataFrame | None =
         "learning_rate": "learning rate", "clip_norm": "clipping norm",
         "valid_error_mean": "best validation error, mean (%)", "valid_error_per_seed":
         "per seed (%)", "on_plateau": "seeds on the plateau", "updates_mean": "updates (mean)"})
-    use = ("Table 1's runs: " + "; ".join(notes) + "." if notes else "")
+    use = ("; ".join(notes) + "." if notes else "")
     return ("**Learning rate and gradient clipping per model and R** (validation split only; "
             "every setting with the same budget and patience; for each model and R the "
             "setting with the lowest mean best validation error is chosen; "
