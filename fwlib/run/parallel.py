@@ -32,6 +32,7 @@ from fwlib.run.config import RunConfig
 from fwlib.run.execute import execute
 from fwlib.run.folder import RunFolder, atomic_write
 from fwlib.run.grid import unique_runs
+from fwlib.run.provenance import REPO_ROOT
 
 PROGRESS_ENV = "FWLIB_PROGRESS_FILE"
 
@@ -165,7 +166,7 @@ def run_grid(configs: Iterable[RunConfig], runs_root: str | os.PathLike, *,
     return [RunFolder(root / c.run_name()).metrics() for c in configs]
 
 
-SPEED_TABLE = Path(__file__).resolve().parents[2] / "results" / "benchmarks" / "train_speed.csv"
+SPEED_TABLE = REPO_ROOT / "results" / "benchmarks" / "train_speed.csv"
 
 
 def expected_seconds(configs: list[RunConfig], table: str | os.PathLike = SPEED_TABLE
@@ -187,12 +188,11 @@ def expected_seconds(configs: list[RunConfig], table: str | os.PathLike = SPEED_
         return [None] * len(configs)
     costs: list[float | None] = []
     for config in configs:
-        model = config.model
-        key = (model.kind, getattr(model, "implementation", None), model.hidden_units)
-        known = (config.task.name == "associative" and key in rate
-                 and getattr(model, "inner_steps", 1) == 1)
+        model = config.model  # a CoreSpec on associative retrieval; other tasks have others
+        key = ((model.kind, model.implementation, model.hidden_units)
+               if config.task.name == "associative" and model.inner_steps == 1 else None)
         costs.append(config.optim.batch_size * config.budget.max_steps / rate[key]
-                     if known else None)
+                     if key in rate else None)
     return costs
 
 

@@ -23,6 +23,7 @@ from fwlib.run.parallel import run_grid
 from fwlib.run.provenance import REPO_ROOT
 from fwlib.run.store import load_runs
 from fwlib.tasks.associative.grid import table1_grid
+from fwlib.tasks.associative.lr_search import over_seeds
 
 FAST_LRS = (0.5, 0.1, 0.02)
 
@@ -45,16 +46,10 @@ def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
     runs = runs[runs["run"].isin({c.run_name() for c in configs})]
     rows = []
     for _, group in runs.groupby(["hidden_units", "fast_lr"]):
-        group = group.sort_values("seed")
         rows.append({"R": int(group["hidden_units"].iloc[0]),
                      "fast_lr": float(group["fast_lr"].iloc[0]),
                      "learning_rate": float(group["learning_rate"].iloc[0]),
-                     "seeds": len(group),
-                     "valid_error_mean": float(group["valid_error"].mean()),
-                     "valid_error_per_seed": ", ".join(f"{100 * v:.2f}"
-                                                       for v in group["valid_error"]),
-                     "on_plateau": int((group["valid_error"] > 0.5).sum()),
-                     "updates_mean": float(group["steps"].mean())})
+                     **over_seeds(group)})
     summary = (pd.DataFrame(rows).sort_values(["R", "valid_error_mean"])
                .reset_index(drop=True))
     summary["chosen"] = ~summary.duplicated("R")

@@ -43,38 +43,41 @@ def search_grid(models, hidden_units, learning_rates, clip_norms, seeds, max_ste
                                  patience=patience)]
 
 
+def over_seeds(group: pd.DataFrame) -> dict:
+    """One setting's runs, a run per seed: each seed's best validation error, their mean, how
+    many seeds ended on the initial plateau, and the mean number of updates."""
+    group = group.sort_values("seed")
+    return {"seeds": len(group),
+            "valid_error_mean": float(group["valid_error"].mean()),
+            "valid_error_per_seed": ", ".join(f"{100 * v:.2f}" for v in group["valid_error"]),
+            "on_plateau": int((group["valid_error"] > PLATEAU).sum()),
+            "updates_mean": float(group["steps"].mean())}
+
+
 def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
-    """One row per (model, R, learning rate, clipping norm): each seed's best validation
-    error, their mean, how many seeds ended on the initial plateau, and which setting is
-    chosen for each (model, R)."""
+    """One row per (model, R, learning rate, clipping norm): :func:`over_seeds` and the
+    minutes of training, and which setting is chosen for each (model, R)."""
     runs = load_runs(runs_dir)
     runs = runs[runs["run"].isin({c.run_name() for c in configs})]
-    keys = ["model", "hidden_units", "learning_rate", "clip_norm"]
-    order: dict[tuple, int] = {}
-    for c in configs:  # the order the settings were listed in, for ties
-        order.setdefault((c.model.kind, c.model.hidden_units, c.optim.learning_rate,
-                          c.optim.clip_norm), len(order))
+    settings = dict.fromkeys((c.model.kind, c.model.hidden_units, c.optim.learning_rate,
+                              c.optim.clip_norm) for c in configs)  # in the order listed
     rows = []
-    for key, group in runs.groupby(keys, sort=False):
-        group = group.sort_values("seed")
-        rows.append({"model": key[0], "R": int(key[1]), "learning_rate": float(key[2]),
-                     "clip_norm": float(key[3]), "seeds": len(group),
-                     "valid_error_mean": float(group["valid_error"].mean()),
-                     "valid_error_per_seed": ", ".join(f"{100 * v:.2f}"
-                                                       for v in group["valid_error"]),
-                     "on_plateau": int((group["valid_error"] > PLATEAU).sum()),
-                     "updates_mean": float(group["steps"].mean()),
-                     "minutes": float(group["wall_seconds"].sum() / 60),
-                     "listed": order.get((key[0], int(key[1]), float(key[2]), float(key[3])),
-                                         len(order))})
+    for model, units, lr, clip in settings:
+        group = runs[(runs["model"] == model) & (runs["hidden_units"] == units)
+                     & (runs["learning_rate"] == lr) & (runs["clip_norm"] == clip)]
+        if not group.empty:
+            rows.append({"model": model, "R": int(units), "learning_rate": float(lr),
+                         "clip_norm": float(clip), **over_seeds(group),
+                         "minutes": float(group["wall_seconds"].sum() / 60)})
     if not rows:
         raise ValueError(f"no finished run of this search in {runs_dir}")
-    summary = (pd.DataFrame(rows).sort_values(["model", "R", "valid_error_mean", "listed"])
-               .drop(columns="listed").reset_index(drop=True))
+    # a stable sort: of equal mean errors, the setting listed first comes first
+    rows.sort(key=lambda row: (row["model"], row["R"], row["valid_error_mean"]))
+    summary = pd.DataFrame(rows)
     # where every setting left every seed on the plateau, the ranking is noise: none is chosen
-    learned = summary.groupby(["model", "R"])["on_plateau"].transform(
-        lambda s: bool((s < summary.loc[s.index, "seeds"]).any()))
-    summary["chosen"] = ~summary.duplicated(["model", "R"]) & learned.astype(bool)
+    learned = (summary["on_plateau"] < summary["seeds"]).groupby(
+        [summary["model"], summary["R"]]).transform("any")
+    summary["chosen"] = ~summary.duplicated(["model", "R"]) & learned
     return summary
 
 
