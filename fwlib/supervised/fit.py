@@ -126,7 +126,7 @@ def one_thread(dataset):
 
     By default ``tf.data`` uses a pool as large as the machine, and runs side by side then
     compete for each other's cores. Its autotuning thread, besides, can hold up the end of
-    ``model.fit`` for 10 to 40 s while the iterator is torn down, when the run trains in a
+    ``model.fit`` for many seconds while the iterator is torn down, when the run trains in a
     worker thread (as in a Dask worker); with the fixed prefetch buffer there is nothing for
     it to tune.
     """
