@@ -201,3 +201,38 @@ def test_learning_rate_search_in_the_report_says_whether_table1_uses_its_choice(
     assert ("IRNN at R = 20: no setting left the initial plateau, none is chosen"
             in lr_search_markdown(tmp_path / "plateau"))
     assert lr_selection_markdown(tmp_path) == lr_search_markdown(tmp_path)
+
+
+def test_learning_rate_search_can_train_each_candidate_as_a_profile_trains_table1(tmp_path):
+    from fwlib.tasks.associative import lr_search
+
+    (tmp_path / "p.yaml").write_text(
+        "notebooks:\n  associative/02_train:\n"
+        "    max_steps: {default: 3000, fast_weights@20: 7000}\n"
+        "    patience: 1500\n    fast_lr: {default: 0.5, fast_weights@100: 0.02}\n")
+    budgets = lr_search.table1_budgets("p", tmp_path)
+    configs = lr_search.search_grid(["fast_weights", "lstm"], [20, 100], (1e-3,), (5.0,), [0],
+                                    **budgets)
+    cells = {(c.model.kind, c.model.hidden_units): c for c in configs}
+    assert cells["fast_weights", 20].budget.max_steps == 7000
+    assert cells["fast_weights", 100].budget.max_steps == 3000
+    assert cells["fast_weights", 20].model.fast_lr == 0.5
+    assert cells["fast_weights", 100].model.fast_lr == 0.02
+    assert {c.budget.patience for c in configs} == {1500}
+
+
+def test_a_search_run_in_parts_is_summarised_whole(tmp_path):
+    from fwlib.run.grid import unique_runs
+    from fwlib.tasks.associative import lr_search
+
+    first = lr_search.search_grid(["irnn"], [20], (1e-3,), (5.0,), [0], max_steps=1000,
+                                  patience=500)
+    later = lr_search.search_grid(["lstm"], [20], (1e-3, 3e-4), (5.0,), [0], max_steps=1000,
+                                  patience=500)
+    for config, error in zip([*first, *later], [0.3, 0.2, 0.1], strict=True):
+        record(tmp_path, config, [error], test_error=0.0)
+    recorded = lr_search.recorded_configs(tmp_path)
+    assert {c.run_id() for c in recorded} == {c.run_id() for c in [*first, *later]}
+    summary = lr_search.summarise(tmp_path, unique_runs([*later, *recorded]))
+    assert summary[["model", "learning_rate", "chosen"]].values.tolist() == [
+        ["irnn", 1e-3, True], ["lstm", 3e-4, True], ["lstm", 1e-3, False]]

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from fwlib.run.grid import unique_runs
 from fwlib.run.parallel import run_grid
 from fwlib.run.provenance import REPO_ROOT
 from fwlib.run.store import load_runs
 from fwlib.tasks.associative.grid import table1_grid
-from fwlib.tasks.associative.lr_search import over_seeds
+from fwlib.tasks.associative.lr_search import over_seeds, recorded_configs
 
 FAST_LRS = (0.5, 0.1, 0.02)
 
@@ -78,7 +79,9 @@ def main(argv=None) -> None:
     configs = search_grid(args.units, args.fast_lrs, args.seeds, args.max_steps,
                           args.learning_rate, args.patience)
     run_grid(configs, args.out / "runs", workers=args.workers, title="η search")
-    summary = summarise(args.out / "runs", configs)
+    # every η recorded in the folder, so that a search run in parts is summarised whole
+    summary = summarise(args.out / "runs",
+                        unique_runs([*configs, *recorded_configs(args.out / "runs")]))
     summary.to_csv(args.out / "summary.csv", index=False)
     print(summary.to_string(index=False))
 

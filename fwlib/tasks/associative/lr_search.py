@@ -11,6 +11,10 @@ run but plays no part here; ties go to the setting listed first). Where every se
         --learning-rates 1e-4 3e-4 1e-3 3e-3 --clip-norms 5 1 \\
         --out results/selection/associative_lr
 
+``--budgets-from PROFILE`` takes the budgets, patience and η of that profile's Table 1
+(``associative/02_train``) per model and R, so each candidate is trained exactly as Table 1
+would train it; the candidate equal to Table 1's own setting is then Table 1's run itself.
+
 The first search, at R = 50 only with {0.001, 0.003} (``results/lr_selection``), is what
 Table 1's learning rates still come from where no wider search has been run.
 """
@@ -18,10 +22,14 @@ Table 1's learning rates still come from where no wider search has been run.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pandas as pd
 
+from fwlib.pipeline.profiles import PipelineError
+from fwlib.run.config import RunConfig
+from fwlib.run.grid import unique_runs
 from fwlib.run.parallel import run_grid
 from fwlib.run.provenance import REPO_ROOT
 from fwlib.run.store import load_runs
@@ -31,16 +39,31 @@ CANDIDATES = (1e-4, 3e-4, 1e-3, 3e-3)
 PLATEAU = 0.5  # a best validation error above this is the initial plateau (chance: 1 - 1/K)
 
 
-def search_grid(models, hidden_units, learning_rates, clip_norms, seeds, max_steps: int,
-                patience: int):
-    """models × R × learning rate × clipping norm × seed, in that nesting."""
+def search_grid(models, hidden_units, learning_rates, clip_norms, seeds, max_steps,
+                patience: int, **core):
+    """models × R × learning rate × clipping norm × seed, in that nesting; ``max_steps`` and
+    the ``core`` settings (η, ...) a plain value or set per model or cell as in Table 1."""
     for name, values in (("learning_rates", learning_rates), ("clip_norms", clip_norms)):
         if not list(values):
             raise ValueError(f"{name} must list at least one value")
     return [c for model in models for lr in learning_rates for clip in clip_norms
-            for c in table1_grid([model], hidden_units, seeds, {"default": max_steps},
+            for c in table1_grid([model], hidden_units, seeds, max_steps,
                                  learning_rate=lr, clip_norm=clip, eval_every=500,
-                                 patience=patience)]
+                                 patience=patience, **core)]
+
+
+def table1_budgets(profile: str, directory: Path | None = None) -> dict:
+    """``max_steps``, ``patience`` and ``fast_lr`` of a profile's Table 1 notebook, as
+    :func:`search_grid` takes them (a missing entry keeps the notebook's default); profiles
+    are read from ``directory`` (default: the project's)."""
+    from fwlib.pipeline.catalog import defaults, notebooks
+    from fwlib.pipeline.profiles import load_profile
+
+    name = "associative/02_train"
+    books = load_profile(profile, notebooks(), directory)["notebooks"]
+    params = {**defaults(name), **(books.get(name) or {})}
+    return {"max_steps": params["max_steps"], "patience": params["patience"],
+            "fast_lr": params["fast_lr"]}
 
 
 def over_seeds(group: pd.DataFrame) -> dict:
@@ -81,6 +104,14 @@ def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
     return summary
 
 
+def recorded_configs(runs_dir: str | Path) -> list[RunConfig]:
+    """The configs of the finished runs already in ``runs_dir``, so that a search run in
+    parts (one model at a time) is summarised whole."""
+    return [RunConfig.from_dict(json.loads((run / "config.json").read_text()))
+            for run in sorted(Path(runs_dir).glob("*/metrics.json"))
+            for run in [run.parent] if (run / "config.json").exists()]
+
+
 def chosen_settings(summary: pd.DataFrame) -> dict:
     """``{"learning_rate": {"model@R": lr}, "clip_norm": {"model@R": norm}}`` of the chosen
     rows, in the per-cell form the profiles use."""
@@ -99,17 +130,25 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--max-steps", type=int, default=30_000)
     parser.add_argument("--patience", type=int, default=6_000)
+    parser.add_argument("--budgets-from", metavar="PROFILE", default=None,
+                        help="train every candidate with this profile's Table 1 budgets, "
+                        "patience and η per model and R (overrides --max-steps, --patience)")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path,
                         default=REPO_ROOT / "results" / "selection" / "associative_lr")
     args = parser.parse_args(argv)
     try:
+        settings = {"max_steps": args.max_steps, "patience": args.patience}
+        if args.budgets_from is not None:
+            settings = table1_budgets(args.budgets_from)
         configs = search_grid(args.models, args.units, args.learning_rates, args.clip_norms,
-                              args.seeds, args.max_steps, args.patience)
-    except ValueError as error:  # before anything is trained or written
+                              args.seeds, **settings)
+    except (ValueError, PipelineError) as error:  # before anything is trained or written
         parser.error(str(error))
     run_grid(configs, args.out / "runs", workers=args.workers, title="learning rates")
-    summary = summarise(args.out / "runs", configs)
+    # this search's settings first (ties go to the setting listed first), then earlier ones
+    summary = summarise(args.out / "runs",
+                        unique_runs([*configs, *recorded_configs(args.out / "runs")]))
     summary.to_csv(args.out / "summary.csv", index=False)
     print(summary.to_string(index=False))
 
