@@ -34,9 +34,9 @@ from fwlib.run.parallel import run_grid
 from fwlib.run.provenance import REPO_ROOT
 from fwlib.run.store import load_runs
 from fwlib.tasks.associative.grid import table1_grid
+from fwlib.tasks.associative.table import PLATEAU
 
 CANDIDATES = (1e-4, 3e-4, 1e-3, 3e-3)
-PLATEAU = 0.5  # a best validation error above this is the initial plateau (chance: 1 - 1/K)
 
 
 def search_grid(models, hidden_units, learning_rates, clip_norms, seeds, max_steps,

@@ -11,7 +11,7 @@ from fwlib import paper, verdicts
 from fwlib.cores import CORE_LABELS
 from fwlib.markdown import to_markdown
 from fwlib.run.provenance import REPO_ROOT
-from fwlib.tasks.associative.table import MIN_JUDGE_STEPS
+from fwlib.tasks.associative.table import MIN_JUDGE_STEPS, PLATEAU
 
 TITLE = "Associative retrieval (Section 4.1: Table 1, Figure 2)"
 
@@ -116,6 +116,15 @@ def summary_markdown(table: pd.DataFrame, runs: pd.DataFrame) -> str:
             items.append(f"{row['model']} R={row['R']} (paper {row['paper_error']:.2f} %, "
                          f"{ours})")
         lines.append(f"- **{verdict}**: " + "; ".join(items) + ".")
+    if "on_plateau" in table:
+        stuck = table[table["on_plateau"] > 0]
+        finished = int(table["seeds"].sum())
+        lines.append(
+            f"Runs that ended on the initial plateau (best validation error above "
+            f"{100 * PLATEAU:.0f} %): **{int(stuck['on_plateau'].sum())} of {finished}**"
+            + (" (" + "; ".join(f"{row['model']} R={row['R']}: {int(row['on_plateau'])} of "
+                                f"{int(row['seeds'])}" for _, row in stuck.iterrows()) + ")"
+               if len(stuck) else "") + ".")
     lines.append("\n" + main_claim_markdown(table))
     total = runs["wall_seconds"].sum() / 60 if not runs.empty else 0
     lines.append(f"\nTraining wall-clock of all runs: {total:.1f} min.")
@@ -162,17 +171,22 @@ def main_claim_markdown(table: pd.DataFrame) -> str:
 
 def cell_details_markdown(table: pd.DataFrame) -> str:
     """Seeds, budget, updates, wall-clock and why the runs stopped, per cell."""
-    detail = table[["model", "R", "seeds", "diverged", "per_seed", "budget", "steps_mean",
-                    "minutes_mean", "stopped", "paper_error", "verdict"]].copy()
+    columns = ["model", "R", "seeds", "diverged", "on_plateau", "per_seed", "budget",
+               "steps_mean", "minutes_mean", "stopped", "paper_error", "verdict"]
+    detail = table[[c for c in columns if c in table]].copy()
     for column in ("budget", "steps_mean"):
         detail[column] = detail[column].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
     detail = detail.rename(columns={"per_seed": "ours per seed (%)",
                                     "steps_mean": "updates (mean)",
-                                    "minutes_mean": "minutes (mean)", "paper_error": "paper %"})
+                                    "minutes_mean": "minutes (mean)", "paper_error": "paper %",
+                                    "on_plateau": "on the plateau"})
     return (to_markdown(detail.round(2)) + "\n\n*stopped*: why each run ended: `budget` (its "
             "update budget ran out: more updates might have helped), `patience` (no better "
             "validation error for `patience` updates), `target` (validation error 0) or "
-            "`diverged` (the loss became NaN or infinite: left out of means and verdicts).")
+            "`diverged` (the loss became NaN or infinite: left out of means and verdicts). "
+            f"*on the plateau*: runs whose best validation error stayed above "
+            f"{100 * PLATEAU:.0f} %, the initial plateau where the model has not yet learned "
+            "to tell the keys apart.")
 
 
 def deviations_markdown(runs: pd.DataFrame) -> str:

@@ -12,6 +12,18 @@ from fwlib.tasks.associative.grid import TABLE1_MODELS, TABLE1_UNITS
 # has not yet left the initial plateau (about 62 % error) would be called "not reproduced"
 # for lack of updates alone. The notebooks' own defaults and the smoke profile are below it.
 MIN_JUDGE_STEPS = 5_000
+# A best validation error above this is the initial plateau: the model answers from the
+# K keys' values without telling them apart (chance is 1 - 1/K of the K stored values).
+PLATEAU = 0.5
+
+
+def on_plateau(runs: pd.DataFrame) -> int:
+    """How many of ``runs`` ended on the initial plateau (best validation error above
+    :data:`PLATEAU`); diverged runs are not counted."""
+    if runs.empty or "valid_error" not in runs:
+        return 0
+    kept = runs[~runs["diverged"].astype(bool)]
+    return int((pd.to_numeric(kept["valid_error"], errors="coerce") > PLATEAU).sum())
 
 
 def judgeable(cell: pd.DataFrame) -> bool:
@@ -23,7 +35,8 @@ def judgeable(cell: pd.DataFrame) -> bool:
 
 def table1(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per (model, R) cell of Table 1: the paper's error, ours over seeds (mean, std,
-    min, max, per-seed agreement), diverged runs apart, updates, minutes and the verdict.
+    min, max, per-seed agreement), diverged runs apart, runs that ended on the initial
+    plateau, updates, minutes and the verdict.
 
     ``runs`` is what :func:`fwlib.run.store.load_runs` returns, restricted to Table 1's grid.
     """
@@ -47,6 +60,7 @@ def table1(runs: pd.DataFrame) -> pd.DataFrame:
                 "ours_mean": result["mean"], "ours_std": result["std"],
                 "ours_min": result["min"], "ours_max": result["max"],
                 "seeds": result["seeds"], "diverged": result["diverged"],
+                "on_plateau": on_plateau(cell),
                 "per_seed": ", ".join(f"{e:.2f}" for e in errors.dropna()),
                 "agreement": result["agreement"],
                 "budget": int(cell["max_steps"].max()) if len(cell) else None,

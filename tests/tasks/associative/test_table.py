@@ -81,3 +81,21 @@ def test_the_eta_search_says_whether_table1_uses_the_eta_it_chose(tmp_path):
             "R = 100: η = 0.5, not the 0.02 chosen here.") in text
     assert "Fast weights' η in these runs: R = 20: 0.5; R = 50: 0.5; R = 100: 0.5." in \
         deviations_markdown(runs)
+
+
+def test_runs_that_ended_on_the_initial_plateau_are_counted_per_cell():
+    from fwlib.tasks.associative.report import cell_details_markdown, summary_markdown
+
+    runs = _runs([("fast_weights", 100, 0, 0.004, False, 30000),
+                  ("fast_weights", 100, 1, 0.61, False, 30000),
+                  ("fast_weights", 100, 2, math.nan, True, 30000),
+                  ("irnn", 20, 0, 0.62, False, 60000), ("irnn", 20, 1, 0.36, False, 60000)])
+    runs["valid_error"] = runs["test_error"]
+    frame = table.table1(runs)
+    assert _cell(frame, "fast_weights", 100)["on_plateau"] == 1  # the diverged run apart
+    assert _cell(frame, "irnn", 20)["on_plateau"] == 1
+    assert _cell(frame, "lstm", 50)["on_plateau"] == 0
+    text = summary_markdown(frame, runs)
+    assert ("ended on the initial plateau (best validation error above 50 %): **2 of 4** "
+            "(IRNN R=20: 1 of 2; Fast weights R=100: 1 of 2)") in text
+    assert "| on the plateau |" in cell_details_markdown(frame)
