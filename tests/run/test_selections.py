@@ -187,8 +187,11 @@ def test_learning_rate_search_in_the_report_says_whether_table1_uses_its_choice(
     table1 = pd.DataFrame({"model": ["irnn", "irnn"], "hidden_units": [100, 100],
                            "learning_rate": [1e-3, 1e-3], "clip_norm": [5.0, 5.0]})
     text = lr_search_markdown(tmp_path, table1)
-    assert "| IRNN | 100 | 0.0003 | 5 | 1 | 2.00 | 2.00 | 0 | 500 | 0.0 | **chosen** |" in text
-    assert "| IRNN | 100 | 0.001 | 5 | 1 | 60.00 | 60.00 | 1 | 500 | 0.0 |  |" in text
+    assert ("| IRNN | 100 | 0.0003 | 5 | 1,000 | 500 | 1 | 2.00 | 2.00 | 0 | 500 | 0.0 "
+            "| **chosen** |") in text
+    assert "| IRNN | 100 | 0.001 | 5 | 1,000 | 500 | 1 | 60.00 | 60.00 | 1 | 500 | 0.0 |  |" in text
+    assert "every setting of a model and R with the same budget and patience" in text
+    assert "halved every" not in text  # no setting decayed its step size
     assert ("Table 1's IRNN at R = 100: learning rate 0.001 clipped at 5, not the chosen "
             "setting") in text
     plateau = lr_search.search_grid(["irnn"], [20], (1e-3,), (5.0,), [0],
@@ -236,3 +239,25 @@ def test_a_search_run_in_parts_is_summarised_whole(tmp_path):
     summary = lr_search.summarise(tmp_path, unique_runs([*later, *recorded]))
     assert summary[["model", "learning_rate", "chosen"]].values.tolist() == [
         ["irnn", 1e-3, True], ["lstm", 3e-4, True], ["lstm", 1e-3, False]]
+
+
+def test_a_decaying_step_size_is_a_setting_of_its_own(tmp_path):
+    from fwlib.tasks.associative import lr_search
+    from fwlib.tasks.associative.report import lr_search_markdown
+
+    configs = lr_search.search_grid(["fast_weights"], [20], (3e-3,), (5.0,), [0, 1],
+                                    max_steps=4000, patience=2000, lr_half_lives=(0, 1000))
+    assert {c.optim.lr_half_life for c in configs} == {0, 1000}
+    for config in configs:
+        decays = config.optim.lr_half_life > 0
+        record(tmp_path / "runs", config, [0.02 if decays else 0.05], test_error=0.0)
+    summary = lr_search.summarise(tmp_path / "runs", configs)
+    assert lr_search.chosen_settings(summary)["lr_half_life"] == {"fast_weights@20": 1000}
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    table1 = pd.DataFrame({"model": ["fast_weights"], "hidden_units": [20],
+                           "learning_rate": [3e-3], "clip_norm": [5.0], "lr_half_life": [0]})
+    text = lr_search_markdown(tmp_path, table1, title="Longer training")
+    assert text.startswith("**Longer training**")
+    assert "| Fast weights | 20 | 0.003 | 5 | 1,000 | 4,000 | 2,000 | 2 | 2.00 |" in text
+    assert ("Table 1's Fast weights at R = 20: learning rate 0.003 clipped at 5, not the "
+            "chosen setting") in text

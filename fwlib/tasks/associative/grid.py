@@ -16,11 +16,13 @@ TABLE1_UNITS = (20, 50, 100)
 
 def table1_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Iterable[int],
                 max_steps: Mapping | int, learning_rate: Mapping | float = 1e-3, *,
-                clip_norm: Mapping | float = 5.0, eval_every: int = 500, patience: int = 6000,
+                clip_norm: Mapping | float = 5.0, eval_every: int = 500,
+                patience: Mapping | int = 6000, lr_half_life: Mapping | int = 0,
                 batch_size: int = 128, num_pairs: int = 4, data_seed: int = 0,
                 **core) -> list[RunConfig]:
-    """models × hidden_units × seeds; ``max_steps``, ``learning_rate`` and ``clip_norm``
-    (Adam's global gradient-norm clipping; 0 turns it off) may be set per model or per cell
+    """models × hidden_units × seeds; ``max_steps``, ``learning_rate``, ``clip_norm`` (Adam's
+    global gradient-norm clipping; 0 turns it off), ``patience`` and ``lr_half_life`` (updates
+    over which the step size halves; 0 keeps it constant) may be set per model or per cell
     (see :func:`fwlib.run.grid.per_cell`); ``core`` settings (λ, η, ...) apply to every model
     that reads them, each a plain value or set per cell the same way.
     Every config is validated before anything runs."""
@@ -31,6 +33,8 @@ def table1_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Itera
     check_cell_keys("max_steps", max_steps, CORE_KINDS)
     check_cell_keys("learning_rate", learning_rate, CORE_KINDS)
     check_cell_keys("clip_norm", clip_norm, CORE_KINDS)
+    check_cell_keys("patience", patience, CORE_KINDS)
+    check_cell_keys("lr_half_life", lr_half_life, CORE_KINDS)
     for name, value in core.items():
         check_cell_keys(name, value, CORE_KINDS)
     task = AssociativeTask(num_pairs=num_pairs, data_seed=data_seed)
@@ -42,9 +46,11 @@ def table1_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Itera
                                          for name, value in core.items()}),
             optim=OptimSpec(learning_rate=per_cell("learning_rate", learning_rate, model, units),
                             clip_norm=per_cell("clip_norm", clip_norm, model, units),
+                            lr_half_life=per_cell("lr_half_life", lr_half_life, model, units),
                             batch_size=batch_size),
             budget=Budget(max_steps=per_cell("max_steps", max_steps, model, units),
-                          eval_every=eval_every, patience=patience),
+                          eval_every=eval_every,
+                          patience=per_cell("patience", patience, model, units)),
             seed=seed)
         configs.append(config.validate())
     if len({c.run_id() for c in configs}) != len(configs):

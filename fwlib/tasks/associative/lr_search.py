@@ -40,16 +40,19 @@ CANDIDATES = (1e-4, 3e-4, 1e-3, 3e-3)
 
 
 def search_grid(models, hidden_units, learning_rates, clip_norms, seeds, max_steps,
-                patience: int, **core):
-    """models × R × learning rate × clipping norm × seed, in that nesting; ``max_steps`` and
-    the ``core`` settings (η, ...) a plain value or set per model or cell as in Table 1."""
-    for name, values in (("learning_rates", learning_rates), ("clip_norms", clip_norms)):
+                patience, lr_half_lives=(0,), **core):
+    """models × R × learning rate × clipping norm × step-size half-life × seed, in that
+    nesting; ``max_steps``, ``patience`` and the ``core`` settings (η, ...) a plain value or
+    set per model or cell as in Table 1."""
+    for name, values in (("learning_rates", learning_rates), ("clip_norms", clip_norms),
+                         ("lr_half_lives", lr_half_lives)):
         if not list(values):
             raise ValueError(f"{name} must list at least one value")
     return [c for model in models for lr in learning_rates for clip in clip_norms
+            for half_life in lr_half_lives
             for c in table1_grid([model], hidden_units, seeds, max_steps,
-                                 learning_rate=lr, clip_norm=clip, eval_every=500,
-                                 patience=patience, **core)]
+                                 learning_rate=lr, clip_norm=clip, lr_half_life=half_life,
+                                 eval_every=500, patience=patience, **core)]
 
 
 def table1_budgets(profile: str, directory: Path | None = None) -> dict:
@@ -78,19 +81,27 @@ def over_seeds(group: pd.DataFrame) -> dict:
 
 
 def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
-    """One row per (model, R, learning rate, clipping norm): :func:`over_seeds` and the
-    minutes of training, and which setting is chosen for each (model, R)."""
+    """One row per (model, R, learning rate, clipping norm, half-life of the step size):
+    :func:`over_seeds`, the updates and patience allowed, the minutes of training, and which
+    setting is chosen for each (model, R)."""
     runs = load_runs(runs_dir)
     runs = runs[runs["run"].isin({c.run_name() for c in configs})]
+    if "lr_half_life" not in runs:  # recorded before the step size could decay
+        runs = runs.assign(lr_half_life=0)
+    runs = runs.assign(lr_half_life=runs["lr_half_life"].fillna(0))
     settings = dict.fromkeys((c.model.kind, c.model.hidden_units, c.optim.learning_rate,
-                              c.optim.clip_norm) for c in configs)  # in the order listed
+                              c.optim.clip_norm, c.optim.lr_half_life)
+                             for c in configs)  # in the order listed
     rows = []
-    for model, units, lr, clip in settings:
+    for model, units, lr, clip, half_life in settings:
         group = runs[(runs["model"] == model) & (runs["hidden_units"] == units)
-                     & (runs["learning_rate"] == lr) & (runs["clip_norm"] == clip)]
+                     & (runs["learning_rate"] == lr) & (runs["clip_norm"] == clip)
+                     & (runs["lr_half_life"] == half_life)]
         if not group.empty:
             rows.append({"model": model, "R": int(units), "learning_rate": float(lr),
-                         "clip_norm": float(clip), **over_seeds(group),
+                         "clip_norm": float(clip), "lr_half_life": int(half_life),
+                         "max_steps": int(group["max_steps"].max()),
+                         "patience": int(group["patience"].max()), **over_seeds(group),
                          "minutes": float(group["wall_seconds"].sum() / 60)})
     if not rows:
         raise ValueError(f"no finished run of this search in {runs_dir}")
@@ -113,12 +124,14 @@ def recorded_configs(runs_dir: str | Path) -> list[RunConfig]:
 
 
 def chosen_settings(summary: pd.DataFrame) -> dict:
-    """``{"learning_rate": {"model@R": lr}, "clip_norm": {"model@R": norm}}`` of the chosen
-    rows, in the per-cell form the profiles use."""
+    """``{"learning_rate": {"model@R": lr}, "clip_norm": {...}, "lr_half_life": {...}}`` of
+    the chosen rows, in the per-cell form the profiles use."""
     chosen = summary[summary["chosen"]]
     cells = [f"{m}@{int(r)}" for m, r in zip(chosen["model"], chosen["R"], strict=True)]
+    half_lives = chosen["lr_half_life"] if "lr_half_life" in chosen else [0] * len(chosen)
     return {"learning_rate": dict(zip(cells, map(float, chosen["learning_rate"]), strict=True)),
-            "clip_norm": dict(zip(cells, map(float, chosen["clip_norm"]), strict=True))}
+            "clip_norm": dict(zip(cells, map(float, chosen["clip_norm"]), strict=True)),
+            "lr_half_life": dict(zip(cells, map(int, half_lives), strict=True))}
 
 
 def main(argv=None) -> None:
@@ -127,6 +140,8 @@ def main(argv=None) -> None:
     parser.add_argument("--units", type=int, nargs="+", default=[20, 50, 100])
     parser.add_argument("--learning-rates", type=float, nargs="+", default=list(CANDIDATES))
     parser.add_argument("--clip-norms", type=float, nargs="+", default=[5.0])
+    parser.add_argument("--lr-half-lives", type=int, nargs="+", default=[0],
+                        help="updates over which the step size halves (0: constant)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--max-steps", type=int, default=30_000)
     parser.add_argument("--patience", type=int, default=6_000)
@@ -142,7 +157,7 @@ def main(argv=None) -> None:
         if args.budgets_from is not None:
             settings = table1_budgets(args.budgets_from)
         configs = search_grid(args.models, args.units, args.learning_rates, args.clip_norms,
-                              args.seeds, **settings)
+                              args.seeds, lr_half_lives=args.lr_half_lives, **settings)
     except (ValueError, PipelineError) as error:  # before anything is trained or written
         parser.error(str(error))
     run_grid(configs, args.out / "runs", workers=args.workers, title="learning rates")

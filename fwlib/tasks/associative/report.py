@@ -248,7 +248,9 @@ def lr_selection_markdown(directory: str | os.PathLike) -> str:
             + to_markdown(summary))
 
 
-def lr_search_markdown(directory: str | os.PathLike, runs: pd.DataFrame | None = None) -> str:
+def lr_search_markdown(directory: str | os.PathLike, runs: pd.DataFrame | None = None,
+                       title: str = "Learning rate and gradient clipping per model and R"
+                       ) -> str:
     """The wider search of learning rate and clipping per model and R, if it has been run, and
     whether Table 1's runs (``runs``) use the chosen settings."""
     path = Path(directory) / "summary.csv"
@@ -256,20 +258,30 @@ def lr_search_markdown(directory: str | os.PathLike, runs: pd.DataFrame | None =
         return ("No wider search of learning rates and gradient clipping per model and R has "
                 "been run (`python -m fwlib.tasks.associative.lr_search`).")
     summary = pd.read_csv(path, dtype={"valid_error_per_seed": str})
+    if "lr_half_life" not in summary:  # summaries written before the step size could decay
+        summary["lr_half_life"] = 0
     notes = [f"{CORE_LABELS.get(model, model)} at R = {r}: no setting left the initial "
              "plateau, none is chosen"
              for (model, r), group in summary.groupby(["model", "R"], sort=False)
              if not group["chosen"].any()]
+
+    def setting(lr, clip, half_life) -> str:
+        return f"{lr:g} clipped at {clip:g}" + (f", halved every {int(half_life):,} updates"
+                                                 if half_life else "")
+
     if runs is not None and not runs.empty:
+        runs = runs.assign(lr_half_life=runs["lr_half_life"].fillna(0)
+                           if "lr_half_life" in runs else 0)
         for (model, r), group in summary[summary["chosen"]].groupby(["model", "R"]):
             cell = runs[(runs["model"] == model) & (runs["hidden_units"] == r)]
             if cell.empty:
                 continue
             row = group.iloc[0]
             same = ((cell["learning_rate"] == row["learning_rate"])
-                    & (cell["clip_norm"] == row["clip_norm"])).all()
-            used = ", ".join(f"{lr:g} clipped at {clip:g}" for lr, clip in sorted(
-                set(zip(cell["learning_rate"], cell["clip_norm"], strict=True))))
+                    & (cell["clip_norm"] == row["clip_norm"])
+                    & (cell["lr_half_life"] == row["lr_half_life"])).all()
+            used = "; ".join(setting(*values) for values in sorted(set(zip(
+                cell["learning_rate"], cell["clip_norm"], cell["lr_half_life"], strict=True))))
             notes.append(f"Table 1's {CORE_LABELS.get(model, model)} at R = {r}: learning "
                          f"rate {used}"
                          + (", the chosen setting" if same else ", not the chosen setting"))
@@ -277,19 +289,29 @@ def lr_search_markdown(directory: str | os.PathLike, runs: pd.DataFrame | None =
         model=summary["model"].map(lambda m: CORE_LABELS.get(m, m)),
         learning_rate=summary["learning_rate"].map("{:g}".format),
         clip_norm=summary["clip_norm"].map("{:g}".format),
+        lr_half_life=summary["lr_half_life"].map(lambda v: f"{v:,.0f}" if v else "constant"),
         valid_error_mean=summary["valid_error_mean"].map(lambda v: f"{100 * v:.2f}"),
         updates_mean=summary["updates_mean"].map("{:,.0f}".format),
         minutes=summary["minutes"].map("{:.1f}".format),
         chosen=summary["chosen"].map({True: "**chosen**", False: ""}))
+    for column in ("max_steps", "patience"):
+        if column in table:
+            table[column] = table[column].map("{:,.0f}".format)
+    if not summary["lr_half_life"].any():
+        table = table.drop(columns="lr_half_life")
     table = table.rename(columns={
         "learning_rate": "learning rate", "clip_norm": "clipping norm",
+        "lr_half_life": "step size halved every", "max_steps": "budget",
         "valid_error_mean": "best validation error, mean (%)", "valid_error_per_seed":
         "per seed (%)", "on_plateau": "seeds on the plateau", "updates_mean": "updates (mean)"})
     use = ("; ".join(notes) + "." if notes else "")
-    return ("**Learning rate and gradient clipping per model and R** (validation split only; "
-            "every setting with the same budget and patience; for each model and R the "
-            "setting with the lowest mean best validation error is chosen; "
-            "`python -m fwlib.tasks.associative.lr_search`, "
+    same_budget = "max_steps" not in summary or (summary.groupby(["model", "R"])[
+        ["max_steps", "patience"]].nunique() <= 1).all(axis=None)
+    return (f"**{title}** (validation split only; "
+            + ("every setting of a model and R with the same budget and patience; "
+               if same_budget else "budget and patience as listed; ")
+            + "for each model and R the setting with the lowest mean best validation error is "
+            "chosen; `python -m fwlib.tasks.associative.lr_search`, "
             f"`{Path(directory).name}/summary.csv`):\n\n" + to_markdown(table)
             + ("\n\n" + use if use else ""))
 

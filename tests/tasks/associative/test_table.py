@@ -99,3 +99,18 @@ def test_runs_that_ended_on_the_initial_plateau_are_counted_per_cell():
     assert ("ended on the initial plateau (best validation error above 50 %): **2 of 4** "
             "(IRNN R=20: 1 of 2; Fast weights R=100: 1 of 2)") in text
     assert "| on the plateau |" in cell_details_markdown(frame)
+
+
+def test_patience_and_the_step_size_half_life_can_be_set_per_cell():
+    from fwlib.tasks.associative.plans import train_runs
+
+    configs = train_runs(["fast_weights", "lstm"], [20, 50], [0], 1000, 3e-3, 500,
+                         {"default": 600, "fast_weights@20": 1500}, 128,
+                         lr_half_life={"default": 0, "fast_weights@20": 2000})
+    cells = {(c.model.kind, c.model.hidden_units): c for c in configs}
+    assert cells["fast_weights", 20].budget.patience == 1500
+    assert cells["fast_weights", 20].optim.lr_half_life == 2000
+    assert cells["fast_weights", 50].budget.patience == 600
+    assert cells["lstm", 20].optim.lr_half_life == 0
+    with pytest.raises(ValueError, match="patience key 'fw'"):
+        train_runs(["fast_weights"], [20], [0], 1000, 3e-3, 500, {"fw": 600}, 128)
