@@ -70,16 +70,30 @@ def defaults(name: str, directory: Path | None = None) -> dict:
             for k, v in declared_parameters(name, directory).items()}
 
 
-def _plans(name: str):
-    """The task's planning function for this notebook, or None."""
+def _plans_module(name: str):
+    """The task's ``plans`` module for this notebook, and the notebook's stem; None, None for
+    a notebook outside a task or a task without one."""
     if "/" not in name:
-        return None
+        return None, None
     task, stem = name.split("/", 1)
     try:
-        module = importlib.import_module(f"{TASKS[task]}.plans")
+        return importlib.import_module(f"{TASKS[task]}.plans"), stem
     except ModuleNotFoundError:
-        return None
+        return None, None
+
+
+def _plans(name: str):
+    """The task's planning function for this notebook, or None."""
+    module, stem = _plans_module(name)
     return getattr(module, "PLANS", {}).get(stem)
+
+
+def runs_dir(name: str, out: Path) -> Path | None:
+    """The folder where the notebook trains its runs, under the results folder ``out``; None
+    for a notebook that trains nothing."""
+    module, stem = _plans_module(name)
+    relative = getattr(module, "RUNS_DIRS", {}).get(stem)
+    return None if relative is None else Path(out) / relative
 
 
 def planned_configs(name: str, params: dict, directory: Path | None = None) -> list:

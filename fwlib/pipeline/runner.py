@@ -14,6 +14,7 @@ from fwlib.pipeline import catalog as nb
 from fwlib.pipeline.console import Console
 from fwlib.pipeline.profiles import PipelineError, load_profile, profile_path
 from fwlib.pipeline.render import render, write_index
+from fwlib.run.folder import RunClash, RunFolder
 from fwlib.run.parallel import PROGRESS_ENV, resolve_scheduler, resolve_workers
 from fwlib.run.provenance import REPO_ROOT, environment
 
@@ -127,6 +128,12 @@ def plan(profile_name: str, only: list[str] | None = None, start: str | None = N
             runs[name] = nb.planned_configs(name, params[name])
         except (ValueError, TypeError) as error:
             raise PipelineError(f"{name}: {error}") from None
+        folder = nb.runs_dir(name, out)
+        for config in runs[name] if folder is not None else []:
+            try:  # a finished run that this plan cannot reuse is named before anything runs
+                RunFolder(folder / config.run_name()).check(config)
+            except RunClash as error:
+                raise PipelineError(f"{name}: {error}") from None
     return {"profile": profile, "profile_name": profile_name, "notebooks": chosen,
             "params": params, "runs": runs, "out": out}
 

@@ -8,8 +8,10 @@
 
 **Run identity.** Two configs are the same run when their task, model, optimisation and seed
 are equal, field by field, with every default filled in. The budget and the labels are not
-part of it: a finished run is reused whatever budget a profile now asks for (its own budget is
-recorded beside its metrics), and an unfinished one resumes under the new budget. Model
+part of it: an unfinished run resumes under the budget now asked for, and a finished one is
+reused under another budget only where that budget would give the same result (a run that
+stopped early, within it; see :meth:`Budget.gives_same_result`); otherwise its folder is
+refused with an error that says so (:class:`fwlib.run.folder.BudgetChanged`). Model
 settings that a kind does not read (λ for an LSTM, say) are left out, and so is a field at its
 ``NEUTRAL`` value (a setting added later, at the value that gives the earlier behaviour), so
 neither changes the identity of a run that was trained before. The identity is hashed into
@@ -21,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -83,6 +86,21 @@ class Budget:
             raise ValueError(f"max_steps must be a multiple of eval_every={self.eval_every} "
                              f"(got {self.max_steps})")
         return self
+
+    def gives_same_result(self, recorded: Budget, metrics: dict) -> bool:
+        """Whether a run that finished under the ``recorded`` budget, with these ``metrics``,
+        is what this budget would give. Training is deterministic and its batches depend only
+        on the update count, so it is when the budgets differ in ``max_steps`` (or the speed
+        setting ``steps_per_execution``) alone and the run stopped early (patience, target,
+        divergence) within this budget's ``max_steps``."""
+        same_rules = all(getattr(self, name) == getattr(recorded, name)
+                         for name in ("eval_every", "patience", "target_error"))
+        if not same_rules:
+            return False
+        if self.max_steps == recorded.max_steps:
+            return True
+        return metrics.get("stopped") not in (None, "budget") and \
+            metrics.get("steps", math.inf) <= self.max_steps
 
 
 def _part_dict(part) -> dict:

@@ -28,6 +28,10 @@ class RunClash(ValueError):
     """The folder holds another run than the config asks for."""
 
 
+class BudgetChanged(RunClash):
+    """The folder holds the run, finished under another budget that gives another result."""
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that a reader sees the old or the new file, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -43,6 +47,11 @@ def _json_safe(value):
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value
+
+
+def _budget_text(config: RunConfig) -> str:
+    return ", ".join(f"{name} {value}" for name, value in
+                     sorted(vars(config.budget).items()) if name != "steps_per_execution")
 
 
 class RunFolder:
@@ -71,7 +80,10 @@ class RunFolder:
     def check(self, config: RunConfig) -> bool:
         """Check the folder against ``config``; True when the run there has finished.
 
-        Raises :class:`RunClash` when the folder holds a run with another identity.
+        Raises :class:`RunClash` when the folder holds a run with another identity, and
+        :class:`BudgetChanged` when it finished under another budget whose result this
+        budget would not reproduce (a run stopped by its budget, planned now with more
+        updates): a finished run is never silently taken for another budget's.
         """
         recorded = self.recorded_config()
         if recorded is None:
@@ -79,7 +91,19 @@ class RunFolder:
         if recorded.run_id() != config.run_id():
             raise RunClash(f"{self.path} holds another run (identity {recorded.run_id()}, "
                            f"asked for {config.run_id()}); use another folder or delete it")
-        return self.finished()
+        if not self.finished():
+            return False
+        if recorded.budget != config.budget:
+            metrics = self.metrics()
+            same = getattr(config.budget, "gives_same_result", None)
+            if same is None or not same(recorded.budget, metrics):
+                raise BudgetChanged(
+                    f"{self.path} finished under another budget ({_budget_text(recorded)}; "
+                    f"stopped: {metrics.get('stopped')} after {metrics.get('steps')} "
+                    f"updates) than the one planned ({_budget_text(config)}): delete the "
+                    "folder to train the run again under the planned budget, or plan the "
+                    "budget it had")
+        return True
 
     def metrics(self) -> dict:
         return json.loads(self.metrics_path.read_text())

@@ -13,7 +13,7 @@ from fwlib import pipeline, verdicts
 from fwlib.pipeline import catalog, runner
 from fwlib.pipeline.__main__ import main
 from fwlib.pipeline.console import Console
-from fwlib.pipeline.profiles import read_yaml
+from fwlib.pipeline.profiles import load_profile, read_yaml
 from fwlib.run.store import load_runs
 from fwlib.tasks import TASKS
 
@@ -65,11 +65,16 @@ def test_notebook_is_saved_as_jupyterlab_saves_it(path):
     assert book.metadata.language_info["codemirror_mode"] == expected["codemirror_mode"]
 
 
-def test_profiles_name_real_notebooks_and_parameters():
+def test_profiles_name_real_notebooks_and_parameters(tmp_path):
     for name in pipeline.profiles():
-        planned = pipeline.plan(name)
+        planned = pipeline.plan(name, results_root=tmp_path)
         assert planned["notebooks"] == catalog.notebooks()
         assert len(planned["runs"]["associative/02_train"]) >= 6
+
+
+def test_the_committed_results_were_trained_under_their_profiles_budgets():
+    for name in pipeline.profiles():
+        pipeline.plan(name)  # raises where a committed run's budget differs from its plan
 
 
 def test_a_profile_takes_its_base_and_replaces_what_it_names():
@@ -266,6 +271,36 @@ def test_second_run_trains_nothing_and_says_so(smoke):
                              as_version=4)
     text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert "0 to train" in text
+
+
+def test_each_notebook_trains_where_the_pipeline_checks_its_runs(smoke):
+    smoke, _ = smoke
+    planned = pipeline.plan("smoke", results_root=smoke.parent)
+    trained = {name: configs for name, configs in planned["runs"].items() if configs}
+    assert trained
+    for name, configs in trained.items():
+        folder = catalog.runs_dir(name, smoke)
+        assert all((folder / c.run_name() / "metrics.json").exists() for c in configs), name
+
+
+def test_a_finished_run_under_another_budget_stops_the_pipeline_before_it_starts(
+        smoke, tmp_path, capsys):
+    smoke, _ = smoke
+    profile = load_profile("smoke", catalog.notebooks())
+    params = profile["notebooks"]["associative/02_train"]
+    more = {key: 2 * value for key, value in params["max_steps"].items()}
+    (tmp_path / "smoke.yaml").write_text(json.dumps(
+        {"description": "the smoke profile with twice the updates",
+         "notebooks": {"associative/02_train": {**params, "max_steps": more}}}))
+    log = smoke / "pipeline.json"
+    before = log.stat().st_mtime_ns
+    code = main(["--profile", str(tmp_path / "smoke.yaml"), "--only", "associative/02_train",
+                 "--results-root", str(smoke.parent)])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "associative/02_train" in error and "finished under another budget" in error
+    assert "delete the folder" in error
+    assert log.stat().st_mtime_ns == before
 
 
 class _Text(HTMLParser):

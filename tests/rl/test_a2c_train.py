@@ -13,6 +13,7 @@ import pytest
 from fwlib.rl.config import A2CSpec, RLBudget
 from fwlib.rl.train import FINAL_STREAM, Learner, game_seeds, train
 from fwlib.run.config import RunConfig
+from fwlib.run.folder import BudgetChanged
 from fwlib.tasks.catch import CatchTask
 from fwlib.tasks.catch.agents import AgentSpec
 
@@ -101,9 +102,10 @@ def test_kill_and_resume_gives_identical_metrics(tmp_path):
     pd.testing.assert_frame_equal(straight.drop(columns="wall_seconds"),
                                   again.drop(columns="wall_seconds"))
     assert not list(run_dir.glob("ckpt_*"))
-    # finished: reused whatever the budget now asks
-    again_metrics = train(small(max_steps=32000, eval_every=800), run_dir, progress=False)
-    assert again_metrics == resumed
+    # finished: reused under its own budget, refused under another
+    assert train(config, run_dir, progress=False) == resumed
+    with pytest.raises(BudgetChanged, match="another budget"):
+        train(small(max_steps=32000, eval_every=800), run_dir, progress=False)
 
 
 def test_the_weights_of_the_best_evaluation_are_kept_and_tested(tmp_path):

@@ -16,7 +16,7 @@ import pytest
 
 from fwlib.cores import CoreSpec
 from fwlib.run.config import Budget, OptimSpec, RunConfig
-from fwlib.run.folder import RunClash
+from fwlib.run.folder import BudgetChanged, RunClash
 from fwlib.run.store import load_runs
 from fwlib.supervised.fit import batch_order, evaluation_data, train, training_dataset
 from fwlib.tasks.associative import AssociativeTask
@@ -122,12 +122,16 @@ def test_kill_and_resume_gives_identical_metrics(tmp_path):
     assert not list(run_dir.glob("ckpt_*"))  # no checkpoint litter once finished
 
 
-def test_finished_run_is_reused_whatever_the_budget_and_records_everything(tmp_path):
+def test_finished_run_is_reused_only_where_another_budget_gives_its_result(tmp_path):
     config = small(max_steps=100)
     first = train(config, tmp_path / "run", progress=False)
     mtime = (tmp_path / "run" / "metrics.json").stat().st_mtime
-    second = train(small(max_steps=200, patience=50), tmp_path / "run", progress=False)
-    assert second == first and (tmp_path / "run" / "metrics.json").stat().st_mtime == mtime
+    assert train(config, tmp_path / "run", progress=False) == first
+    # it stopped on its budget: more updates, or another patience, would change it
+    for budget in ({"max_steps": 200}, {"max_steps": 100, "patience": 50}):
+        with pytest.raises(BudgetChanged, match="stopped: budget after 100 updates"):
+            train(small(**budget), tmp_path / "run", progress=False)
+    assert (tmp_path / "run" / "metrics.json").stat().st_mtime == mtime
     assert first["budget"]["max_steps"] == 100
     for key in ("test_error", "valid_error", "steps", "wall_seconds", "examples_per_second",
                 "code_version", "device", "packages", "data_digest", "backend", "run_id"):

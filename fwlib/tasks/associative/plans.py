@@ -52,6 +52,8 @@ def ablation_runs(**params) -> list[RunConfig]:
 
 # notebook -> the function that plans its runs (for the pipeline's checks and estimates)
 PLANS = {"01_data": check_data, "02_train": train_runs, "03_ablations": ablation_runs}
+# notebook -> the folder, under the profile's results folder, where its runs are trained
+RUNS_DIRS = {"02_train": "runs", "03_ablations": "ablations/runs"}
 
 
 def write_grid(out_dir: str | os.PathLike, configs: list[RunConfig]) -> None:

@@ -88,3 +88,5 @@ def write_grid(out_dir: str | os.PathLike, configs: list[RunConfig]) -> None:
 
 # notebook -> the function that plans its runs (for the pipeline's checks and estimates)
 PLANS = {"01_train": train_runs}
+# notebook -> the folder, under the profile's results folder, where its runs are trained
+RUNS_DIRS = {"01_train": "catch/runs"}

@@ -92,6 +92,8 @@ def train_runs(models, hidden_units, seeds, max_steps, learning_rate, eval_every
 
 # notebook -> the function that plans its runs (for the pipeline's checks and estimates)
 PLANS = {"01_glimpses": check_data, "02_grid": train_runs}
+# notebook -> the folder, under the profile's results folder, where its runs are trained
+RUNS_DIRS = {"02_grid": f"{FOLDER}/runs"}
 
 
 def write_grid(out_dir: str | os.PathLike, configs: list[RunConfig]) -> None:
