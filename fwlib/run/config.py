@@ -10,7 +10,8 @@
 are equal, field by field, with every default filled in. The budget and the labels are not
 part of it: an unfinished run resumes under the budget now asked for, and a finished one is
 reused under another budget only where that budget would give the same result (a run that
-stopped early, within it; see :meth:`Budget.gives_same_result`); otherwise its folder is
+whose recorded evaluations those rules stop at the same update; see
+:meth:`Budget.gives_same_result`); otherwise its folder is
 refused with an error that says so (:class:`fwlib.run.folder.BudgetChanged`). Model
 settings that a kind does not read (λ for an LSTM, say) are left out, and so is a field at its
 ``NEUTRAL`` value (a setting added later, at the value that gives the earlier behaviour), so
@@ -69,38 +70,65 @@ class OptimSpec:
 
 @dataclass(frozen=True)
 class Budget:
-    """How long a supervised run trains and how often it is evaluated."""
+    """How long a supervised run trains, how often it is evaluated and when it stops early."""
 
     max_steps: int = 20_000  # parameter updates at most
     eval_every: int = 500  # updates between validation evaluations (and checkpoints)
     patience: int = 6_000  # stop after this many updates without a better validation error
     target_error: float = 0.0  # stop once the validation error is at or below this
     steps_per_execution: int = 50  # updates per compiled call (speed only)
+    # patience applies only once the best validation error is at or below this: above it (a
+    # task's initial plateau) the run trains on to its budget; 1.0: patience always applies
+    plateau_error: float = 1.0
 
     def validate(self) -> Budget:
         for name in ("max_steps", "eval_every", "patience", "steps_per_execution"):
             check_positive_int(name, getattr(self, name))
         if not 0.0 <= self.target_error < 1.0:
             raise ValueError(f"target_error must be in [0, 1) (got {self.target_error!r})")
+        if not 0.0 < self.plateau_error <= 1.0:
+            raise ValueError(f"plateau_error must be in (0, 1] (got {self.plateau_error!r})")
         if self.max_steps % self.eval_every:
             raise ValueError(f"max_steps must be a multiple of eval_every={self.eval_every} "
                              f"(got {self.max_steps})")
         return self
 
-    def gives_same_result(self, recorded: Budget, metrics: dict) -> bool:
-        """Whether a run that finished under the ``recorded`` budget, with these ``metrics``,
-        is what this budget would give. Training is deterministic and its batches depend only
-        on the update count, so it is when the budgets differ in ``max_steps`` (or the speed
-        setting ``steps_per_execution``) alone and the run stopped early (patience, target,
-        divergence) within this budget's ``max_steps``."""
-        same_rules = all(getattr(self, name) == getattr(recorded, name)
-                         for name in ("eval_every", "patience", "target_error"))
-        if not same_rules:
+    def stop_reason(self, step: int, valid_error: float, best_error: float,
+                    best_step: int) -> str | None:
+        """Why a run stops at this evaluation (``valid_error`` at ``step``, the best so far
+        ``best_error`` at ``best_step``, this one included), or None to go on: ``target``,
+        ``patience``, or ``budget`` at ``max_steps``. Divergence is the caller's."""
+        if valid_error <= self.target_error:
+            return "target"
+        if step - best_step >= self.patience and best_error <= self.plateau_error:
+            return "patience"
+        if step >= self.max_steps:
+            return "budget"
+        return None
+
+    def gives_same_result(self, recorded: Budget, metrics: dict,
+                          valid_errors: list[tuple[int, float]]) -> bool:
+        """Whether a run that finished under the ``recorded`` budget, with these ``metrics``
+        and validation errors (``(step, error)`` per evaluation, in order), is what this
+        budget would give. Training is deterministic and its batches depend only on the
+        update count, so it is exactly when this budget's rules, replayed on the recorded
+        evaluations, stop the run at the same evaluation (``steps_per_execution`` changes
+        only the speed)."""
+        if self.eval_every != recorded.eval_every:
             return False
-        if self.max_steps == recorded.max_steps:
+        if (self.max_steps, self.patience, self.target_error, self.plateau_error) == (
+                recorded.max_steps, recorded.patience, recorded.target_error,
+                recorded.plateau_error):
             return True
-        return metrics.get("stopped") not in (None, "budget") and \
-            metrics.get("steps", math.inf) <= self.max_steps
+        best_error, best_step = math.inf, 0
+        for step, error in valid_errors:
+            if not math.isfinite(error):  # diverged here, whatever the budget
+                return metrics.get("steps") == step and step <= self.max_steps
+            if error < best_error:
+                best_error, best_step = error, step
+            if self.stop_reason(step, error, best_error, best_step) is not None:
+                return step == metrics.get("steps") and metrics.get("stopped") != "diverged"
+        return False  # these rules would train on past the recorded end
 
 
 def _part_dict(part) -> dict:

@@ -96,7 +96,7 @@ class RunFolder:
         if recorded.budget != config.budget:
             metrics = self.metrics()
             same = getattr(config.budget, "gives_same_result", None)
-            if same is None or not same(recorded.budget, metrics):
+            if same is None or not same(recorded.budget, metrics, self.valid_errors()):
                 raise BudgetChanged(
                     f"{self.path} finished under another budget ({_budget_text(recorded)}; "
                     f"stopped: {metrics.get('stopped')} after {metrics.get('steps')} "
@@ -107,6 +107,20 @@ class RunFolder:
 
     def metrics(self) -> dict:
         return json.loads(self.metrics_path.read_text())
+
+    def valid_errors(self) -> list[tuple[int, float]]:
+        """``(step, validation error)`` of each evaluation in ``history.csv`` (NaN where the
+        run diverged); [] without one."""
+        if not self.history_path.exists():
+            return []
+        lines = self.history_path.read_text().splitlines()
+        columns = lines[0].split(",") if lines else []
+        if "step" not in columns or "valid_error" not in columns:
+            return []
+        step, error = columns.index("step"), columns.index("valid_error")
+        rows = [line.split(",") for line in lines[1:] if line]
+        return [(int(row[step]), float(row[error]) if row[error] not in ("", "None")
+                 else math.nan) for row in rows]
 
     def write_config(self, config: RunConfig) -> None:
         self.path.mkdir(parents=True, exist_ok=True)

@@ -285,10 +285,10 @@ class _EvalCheckpoint(_keras_callback_base()):
             best = f"best_{step:07d}.weights.h5"
             self.model.save_weights(self.folder.path / best)
             previous_best, state["best_weights"] = state["best_weights"], best
-        if valid_error <= budget.target_error:
-            state["stopped"] = "target"
-        elif step - state["best_step"] >= budget.patience:
-            state["stopped"] = "patience"
+        reason = budget.stop_reason(step, valid_error, state["best_valid_error"],
+                                    state["best_step"])
+        if reason in ("target", "patience"):  # the budget's end is model.fit's
+            state["stopped"] = reason
         if state["stopped"]:
             self.model.stop_training = True
 

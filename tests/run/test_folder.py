@@ -35,7 +35,6 @@ def test_json_is_written_without_nan(tmp_path):
 
 
 def test_a_finished_run_answers_another_budget_only_where_it_would_end_the_same(tmp_path):
-    import json
     from dataclasses import replace
 
     import pytest
@@ -44,25 +43,56 @@ def test_a_finished_run_answers_another_budget_only_where_it_would_end_the_same(
     from fwlib.run.folder import BudgetChanged
     from fwlib.tasks.associative import AssociativeTask
 
-    def finished(name, budget, stopped, steps):
+    def finished(name, budget, errors, stopped):
         config = RunConfig(task=AssociativeTask(), budget=budget)
         folder = RunFolder(tmp_path / name)
         folder.write_config(config)
-        folder.write_json("metrics.json", {"stopped": stopped, "steps": steps})
+        steps = [budget.eval_every * (i + 1) for i in range(len(errors))]
+        folder.write_history([{"step": s, "valid_error": e} for s, e in zip(steps, errors,
+                                                                            strict=True)],
+                             ("step", "valid_error"))
+        folder.write_json("metrics.json", {"stopped": stopped, "steps": steps[-1]})
         return folder, config
 
-    early, config = finished("early", Budget(max_steps=6000, patience=2000), "patience", 4500)
-    for max_steps in (5000, 6000, 60000):  # stopped at 4,500 within each of these budgets
-        assert early.check(replace(config, budget=replace(config.budget, max_steps=max_steps)))
-    for budget in (replace(config.budget, max_steps=4000),  # it would stop on its budget
-                   replace(config.budget, patience=3000), replace(config.budget, eval_every=250)):
-        with pytest.raises(BudgetChanged, match="stopped: patience after 4500 updates"):
-            early.check(replace(config, budget=budget))
-    assert early.check(replace(config, budget=replace(config.budget, steps_per_execution=10)))
+    def budget_of(config, **changes):
+        return replace(config, budget=replace(config.budget, **changes))
 
-    full, config = finished("full", Budget(max_steps=6000), "budget", 6000)
+    # best at 2,000, then no better for 2,000 updates: patience stopped it at 4,000
+    early, config = finished("early", Budget(max_steps=6000, eval_every=1000, patience=2000),
+                             [0.6, 0.3, 0.4, 0.35], "patience")
+    assert early.valid_errors() == [(1000, 0.6), (2000, 0.3), (3000, 0.4), (4000, 0.35)]
+    for max_steps in (4000, 5000, 60000):  # it stops at 4,000 within each of these budgets
+        assert early.check(budget_of(config, max_steps=max_steps))
+    assert early.check(budget_of(config, steps_per_execution=10))
+    assert early.check(budget_of(config, plateau_error=0.5))  # 0.3 is off the plateau
+    for changes in ({"max_steps": 3000},  # it would stop on its budget
+                    {"patience": 3000},  # it would train on
+                    {"plateau_error": 0.2},  # patience would not yet apply
+                    {"target_error": 0.35},  # it would stop at 2,000
+                    {"eval_every": 500}):
+        with pytest.raises(BudgetChanged, match="stopped: patience after 4000 updates"):
+            early.check(budget_of(config, **changes))
+
+    full, config = finished("full", Budget(max_steps=3000, eval_every=1000), [0.6, 0.62, 0.61],
+                            "budget")
     assert full.check(config)
-    with pytest.raises(BudgetChanged, match=r"max_steps 6000.*max_steps 20000"):
-        full.check(replace(config, budget=replace(config.budget, max_steps=20000)))
+    with pytest.raises(BudgetChanged, match=r"max_steps 3000.*max_steps 20000"):
+        full.check(budget_of(config, max_steps=20000))
     assert not RunFolder(tmp_path / "none").check(config)
-    assert json.loads((tmp_path / "full" / "metrics.json").read_text())["steps"] == 6000
+
+    diverged, config = finished("diverged", Budget(max_steps=6000, eval_every=1000),
+                                [0.6, float("nan")], "diverged")
+    assert diverged.check(budget_of(config, max_steps=60000, patience=500))
+    with pytest.raises(BudgetChanged):
+        diverged.check(budget_of(config, max_steps=1000))
+
+
+def test_patience_waits_until_a_run_leaves_the_plateau():
+    from fwlib.run.config import Budget
+
+    budget = Budget(max_steps=20000, patience=2000, plateau_error=0.5)
+    assert budget.stop_reason(9000, 0.61, 0.60, 1000) is None  # still on the plateau
+    assert budget.stop_reason(9000, 0.41, 0.40, 7000) == "patience"
+    assert budget.stop_reason(20000, 0.61, 0.60, 1000) == "budget"
+    assert Budget(patience=2000).stop_reason(9000, 0.61, 0.60, 1000) == "patience"
+    assert budget.stop_reason(500, 0.0, 0.0, 500) == "target"

@@ -18,13 +18,15 @@ def table1_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Itera
                 max_steps: Mapping | int, learning_rate: Mapping | float = 1e-3, *,
                 clip_norm: Mapping | float = 5.0, eval_every: int = 500,
                 patience: Mapping | int = 6000, lr_half_life: Mapping | int = 0,
-                batch_size: int = 128, num_pairs: int = 4, data_seed: int = 0,
+                plateau_error: float = 1.0, batch_size: int = 128, num_pairs: int = 4,
+                data_seed: int = 0,
                 **core) -> list[RunConfig]:
     """models × hidden_units × seeds; ``max_steps``, ``learning_rate``, ``clip_norm`` (Adam's
     global gradient-norm clipping; 0 turns it off), ``patience`` and ``lr_half_life`` (updates
     over which the step size halves; 0 keeps it constant) may be set per model or per cell
     (see :func:`fwlib.run.grid.per_cell`); ``core`` settings (λ, η, ...) apply to every model
-    that reads them, each a plain value or set per cell the same way.
+    that reads them, each a plain value or set per cell the same way. Patience applies only
+    once a run's best validation error is at or below ``plateau_error`` (1.0: always).
     Every config is validated before anything runs."""
     models, hidden_units, seeds = list(models), list(hidden_units), list(seeds)
     check_nonempty(models=models, hidden_units=hidden_units, seeds=seeds)
@@ -50,7 +52,8 @@ def table1_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Itera
                             batch_size=batch_size),
             budget=Budget(max_steps=per_cell("max_steps", max_steps, model, units),
                           eval_every=eval_every,
-                          patience=per_cell("patience", patience, model, units)),
+                          patience=per_cell("patience", patience, model, units),
+                          plateau_error=plateau_error),
             seed=seed)
         configs.append(config.validate())
     if len({c.run_id() for c in configs}) != len(configs):

@@ -11,7 +11,7 @@ run but plays no part here; ties go to the setting listed first). Where every se
         --learning-rates 1e-4 3e-4 1e-3 3e-3 --clip-norms 5 1 \\
         --out results/selection/associative_lr
 
-``--budgets-from PROFILE`` takes the budgets, patience and η of that profile's Table 1
+``--budgets-from PROFILE`` takes the budgets, patience, plateau and η of that profile's Table 1
 (``associative/02_train``) per model and R, so each candidate is trained exactly as Table 1
 would train it; the candidate equal to Table 1's own setting is then Table 1's run itself.
 
@@ -40,7 +40,7 @@ CANDIDATES = (1e-4, 3e-4, 1e-3, 3e-3)
 
 
 def search_grid(models, hidden_units, learning_rates, clip_norms, seeds, max_steps,
-                patience, lr_half_lives=(0,), **core):
+                patience, lr_half_lives=(0,), plateau_error: float = 1.0, **core):
     """models × R × learning rate × clipping norm × step-size half-life × seed, in that
     nesting; ``max_steps``, ``patience`` and the ``core`` settings (η, ...) a plain value or
     set per model or cell as in Table 1."""
@@ -52,11 +52,13 @@ def search_grid(models, hidden_units, learning_rates, clip_norms, seeds, max_ste
             for half_life in lr_half_lives
             for c in table1_grid([model], hidden_units, seeds, max_steps,
                                  learning_rate=lr, clip_norm=clip, lr_half_life=half_life,
-                                 eval_every=500, patience=patience, **core)]
+                                 eval_every=500, patience=patience,
+                                 plateau_error=plateau_error, **core)]
 
 
 def table1_budgets(profile: str, directory: Path | None = None) -> dict:
-    """``max_steps``, ``patience`` and ``fast_lr`` of a profile's Table 1 notebook, as
+    """``max_steps``, ``patience``, ``plateau_error`` and ``fast_lr`` of a profile's Table 1
+    notebook, as
     :func:`search_grid` takes them (a missing entry keeps the notebook's default); profiles
     are read from ``directory`` (default: the project's)."""
     from fwlib.pipeline.catalog import defaults, notebooks
@@ -65,8 +67,8 @@ def table1_budgets(profile: str, directory: Path | None = None) -> dict:
     name = "associative/02_train"
     books = load_profile(profile, notebooks(), directory)["notebooks"]
     params = {**defaults(name), **(books.get(name) or {})}
-    return {"max_steps": params["max_steps"], "patience": params["patience"],
-            "fast_lr": params["fast_lr"]}
+    return {name: params[name] for name in ("max_steps", "patience", "plateau_error",
+                                            "fast_lr")}
 
 
 def over_seeds(group: pd.DataFrame) -> dict:
@@ -145,15 +147,20 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--max-steps", type=int, default=30_000)
     parser.add_argument("--patience", type=int, default=6_000)
+    parser.add_argument("--plateau-error", type=float, default=0.5,
+                        help="patience applies once the best validation error is at or below "
+                        "this (the initial plateau is above it)")
     parser.add_argument("--budgets-from", metavar="PROFILE", default=None,
                         help="train every candidate with this profile's Table 1 budgets, "
-                        "patience and η per model and R (overrides --max-steps, --patience)")
+                        "patience, plateau and η per model and R (overrides --max-steps, "
+                        "--patience, --plateau-error)")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path,
                         default=REPO_ROOT / "results" / "selection" / "associative_lr")
     args = parser.parse_args(argv)
     try:
-        settings = {"max_steps": args.max_steps, "patience": args.patience}
+        settings = {"max_steps": args.max_steps, "patience": args.patience,
+                    "plateau_error": args.plateau_error}
         if args.budgets_from is not None:
             settings = table1_budgets(args.budgets_from)
         configs = search_grid(args.models, args.units, args.learning_rates, args.clip_norms,

@@ -25,12 +25,12 @@ def check_data(num_pairs, data_seed, **_) -> list[RunConfig]:
 
 def train_runs(models, hidden_units, seeds, max_steps, learning_rate, eval_every, patience,
                batch_size, num_pairs: int = 4, data_seed: int = 0, fast_lr=0.5,
-               clip_norm=5.0, lr_half_life=0, **_) -> list[RunConfig]:
+               clip_norm=5.0, lr_half_life=0, plateau_error=1.0, **_) -> list[RunConfig]:
     """Notebook ``02_train``: the Table 1 grid (budget, patience, learning rate and its
     half-life, clipping norm and η, ``fast_lr``, may be set per model and R)."""
     return table1_grid(models, hidden_units, seeds, max_steps, learning_rate,
                        clip_norm=clip_norm, eval_every=eval_every, patience=patience,
-                       lr_half_life=lr_half_life,
+                       lr_half_life=lr_half_life, plateau_error=plateau_error,
                        batch_size=batch_size, num_pairs=num_pairs, data_seed=data_seed,
                        fast_lr=fast_lr)
 
