@@ -187,9 +187,10 @@ def test_learning_rate_search_in_the_report_says_whether_table1_uses_its_choice(
     table1 = pd.DataFrame({"model": ["irnn", "irnn"], "hidden_units": [100, 100],
                            "learning_rate": [1e-3, 1e-3], "clip_norm": [5.0, 5.0]})
     text = lr_search_markdown(tmp_path, table1)
-    assert ("| IRNN | 100 | 0.0003 | 5 | 1,000 | 500 | 1 | 2.00 | 2.00 | 0 | 500 | 0.0 "
-            "| **chosen** |") in text
-    assert "| IRNN | 100 | 0.001 | 5 | 1,000 | 500 | 1 | 60.00 | 60.00 | 1 | 500 | 0.0 |  |" in text
+    assert ("| IRNN | 100 | 0.0003 | 5 | 1,000 | 500 | from the start | 1 | 2.00 | 2.00 | 0 "
+            "| 500 | 0.0 | **chosen** |") in text
+    assert ("| IRNN | 100 | 0.001 | 5 | 1,000 | 500 | from the start | 1 | 60.00 | 60.00 | 1 "
+            "| 500 | 0.0 |  |") in text
     assert "every setting of a model and R with the same budget and patience" in text
     assert "halved every" not in text  # no setting decayed its step size
     assert ("Table 1's IRNN at R = 100: learning rate 0.001 clipped at 5, not the chosen "
@@ -246,7 +247,8 @@ def test_a_decaying_step_size_is_a_setting_of_its_own(tmp_path):
     from fwlib.tasks.associative.report import lr_search_markdown
 
     configs = lr_search.search_grid(["fast_weights"], [20], (3e-3,), (5.0,), [0, 1],
-                                    max_steps=4000, patience=2000, lr_half_lives=(0, 1000))
+                                    max_steps=4000, patience=2000, lr_half_lives=(0, 1000),
+                                    plateau_error=0.5)
     assert {c.optim.lr_half_life for c in configs} == {0, 1000}
     for config in configs:
         decays = config.optim.lr_half_life > 0
@@ -258,6 +260,7 @@ def test_a_decaying_step_size_is_a_setting_of_its_own(tmp_path):
                            "learning_rate": [3e-3], "clip_norm": [5.0], "lr_half_life": [0]})
     text = lr_search_markdown(tmp_path, table1, title="Longer training")
     assert text.startswith("**Longer training**")
-    assert "| Fast weights | 20 | 0.003 | 5 | 1,000 | 4,000 | 2,000 | 2 | 2.00 |" in text
+    assert ("| Fast weights | 20 | 0.003 | 5 | 1,000 | 4,000 | 2,000 | below 50 % | 2 | 2.00 |"
+            in text)
     assert ("Table 1's Fast weights at R = 20: learning rate 0.003 clipped at 5, not the "
             "chosen setting") in text

@@ -84,13 +84,17 @@ def over_seeds(group: pd.DataFrame) -> dict:
 
 def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
     """One row per (model, R, learning rate, clipping norm, half-life of the step size):
-    :func:`over_seeds`, the updates and patience allowed, the minutes of training, and which
-    setting is chosen for each (model, R)."""
+    :func:`over_seeds`, the updates and patience allowed (and the validation error below which
+    patience applied: 1.0 where it applied from the start), the minutes of training, and
+    which setting is chosen for each (model, R)."""
     runs = load_runs(runs_dir)
     runs = runs[runs["run"].isin({c.run_name() for c in configs})]
     if "lr_half_life" not in runs:  # recorded before the step size could decay
         runs = runs.assign(lr_half_life=0)
-    runs = runs.assign(lr_half_life=runs["lr_half_life"].fillna(0))
+    if "plateau_error" not in runs:  # recorded before patience could wait for the plateau
+        runs = runs.assign(plateau_error=1.0)
+    runs = runs.assign(lr_half_life=runs["lr_half_life"].fillna(0),
+                       plateau_error=runs["plateau_error"].fillna(1.0))
     settings = dict.fromkeys((c.model.kind, c.model.hidden_units, c.optim.learning_rate,
                               c.optim.clip_norm, c.optim.lr_half_life)
                              for c in configs)  # in the order listed
@@ -103,7 +107,9 @@ def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
             rows.append({"model": model, "R": int(units), "learning_rate": float(lr),
                          "clip_norm": float(clip), "lr_half_life": int(half_life),
                          "max_steps": int(group["max_steps"].max()),
-                         "patience": int(group["patience"].max()), **over_seeds(group),
+                         "patience": int(group["patience"].max()),
+                         "plateau_error": float(group["plateau_error"].min()),
+                         **over_seeds(group),
                          "minutes": float(group["wall_seconds"].sum() / 60)})
     if not rows:
         raise ValueError(f"no finished run of this search in {runs_dir}")

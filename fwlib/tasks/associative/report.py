@@ -297,16 +297,21 @@ def lr_search_markdown(directory: str | os.PathLike, runs: pd.DataFrame | None =
     for column in ("max_steps", "patience"):
         if column in table:
             table[column] = table[column].map("{:,.0f}".format)
+    if "plateau_error" in table:
+        table["plateau_error"] = summary["plateau_error"].map(
+            lambda v: "from the start" if v >= 1.0 else f"below {100 * v:.0f} %")
     if not summary["lr_half_life"].any():
         table = table.drop(columns="lr_half_life")
     table = table.rename(columns={
         "learning_rate": "learning rate", "clip_norm": "clipping norm",
         "lr_half_life": "step size halved every", "max_steps": "budget",
+        "plateau_error": "patience counted",
         "valid_error_mean": "best validation error, mean (%)", "valid_error_per_seed":
         "per seed (%)", "on_plateau": "seeds on the plateau", "updates_mean": "updates (mean)"})
     use = ("; ".join(notes) + "." if notes else "")
-    same_budget = "max_steps" not in summary or (summary.groupby(["model", "R"])[
-        ["max_steps", "patience"]].nunique() <= 1).all(axis=None)
+    rules = [c for c in ("max_steps", "patience", "plateau_error") if c in summary]
+    same_budget = not rules or bool((summary.groupby(["model", "R"])[rules].nunique() <= 1)
+                                    .all(axis=None))
     return (f"**{title}** (validation split only; "
             + ("every setting of a model and R with the same budget and patience; "
                if same_budget else "budget and patience as listed; ")
