@@ -264,3 +264,22 @@ def test_a_decaying_step_size_is_a_setting_of_its_own(tmp_path):
             in text)
     assert ("Table 1's Fast weights at R = 20: learning rate 0.003 clipped at 5, not the "
             "chosen setting") in text
+
+
+def test_only_the_settings_run_at_the_most_seeds_of_their_cell_can_be_chosen(tmp_path):
+    from fwlib.tasks.associative import lr_search
+
+    first = lr_search.search_grid(["fast_weights"], [20], (1e-4, 3e-4, 3e-3), (5.0,), [0],
+                                  max_steps=1000, patience=500)
+    second = lr_search.search_grid(["fast_weights"], [20], (1e-4, 3e-3), (5.0,), [1, 2],
+                                   max_steps=1000, patience=500)
+    errors = {(1e-4, 0): 0.017, (1e-4, 1): 0.18, (1e-4, 2): 0.024, (3e-4, 0): 0.01,
+              (3e-3, 0): 0.045, (3e-3, 1): 0.04, (3e-3, 2): 0.065}
+    for config in [*first, *second]:
+        record(tmp_path, config, [errors[config.optim.learning_rate, config.seed]],
+               test_error=0.0)
+    summary = lr_search.summarise(tmp_path, [*first, *second])
+    # 3e-4 has the lowest mean, at one seed; of the settings run at three, 3e-3 is best
+    assert summary["learning_rate"].tolist() == [3e-4, 3e-3, 1e-4]
+    assert summary["chosen"].tolist() == [False, True, False]
+    assert lr_search.chosen_settings(summary)["learning_rate"] == {"fast_weights@20": 3e-3}

@@ -5,7 +5,9 @@ Trains each model at each R with each candidate learning rate and clipping norm,
 seed, with the same budget and patience for all, and ranks the settings of each (model, R)
 by their mean best **validation** error over the seeds (the test error is recorded by every
 run but plays no part here; ties go to the setting listed first). Where every setting of a
-(model, R) left every seed on the initial plateau, none is chosen.
+(model, R) left every seed on the initial plateau, none is chosen. A search may go in
+rounds: all candidates at one seed, then the best few at more seeds; only the settings run
+at the most seeds of their (model, R) can be chosen.
 
     python -m fwlib.tasks.associative.lr_search --models irnn --units 20 50 100 \\
         --learning-rates 1e-4 3e-4 1e-3 3e-3 --clip-norms 5 1 \\
@@ -119,7 +121,11 @@ def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
     # where every setting left every seed on the plateau, the ranking is noise: none is chosen
     learned = (summary["on_plateau"] < summary["seeds"]).groupby(
         [summary["model"], summary["R"]]).transform("any")
-    summary["chosen"] = ~summary.duplicated(["model", "R"]) & learned
+    # a setting run at fewer seeds than the most-tried settings of its cell is not chosen:
+    # the best of a first round at one seed is confirmed, or not, at more seeds
+    cell = [summary["model"], summary["R"]]
+    eligible = summary["seeds"] == summary["seeds"].groupby(cell).transform("max")
+    summary["chosen"] = eligible & ~eligible.groupby(cell).cumsum().gt(1) & learned
     return summary
 
 
