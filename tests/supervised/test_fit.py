@@ -127,8 +127,9 @@ def test_finished_run_is_reused_only_where_another_budget_gives_its_result(tmp_p
     first = train(config, tmp_path / "run", progress=False)
     mtime = (tmp_path / "run" / "metrics.json").stat().st_mtime
     assert train(config, tmp_path / "run", progress=False) == first
-    # it stopped on its budget: more updates, or another patience, would change it
-    for budget in ({"max_steps": 200}, {"max_steps": 100, "patience": 50}):
+    # it stopped on its budget: more updates, or a target it met at its first evaluation
+    # (chance error is 90 %), would have ended it elsewhere
+    for budget in ({"max_steps": 200}, {"max_steps": 100, "target_error": 0.95}):
         with pytest.raises(BudgetChanged, match="stopped: budget after 100 updates"):
             train(small(**budget), tmp_path / "run", progress=False)
     assert (tmp_path / "run" / "metrics.json").stat().st_mtime == mtime
