@@ -53,7 +53,7 @@ DEVIATIONS = [
      "over three seeds; for fast weights at R = 20 it also tried 0.003 halved every 15,000 "
      "updates. Table 1 uses its choice (fast weights: 0.003 halved every 15,000 updates at "
      "R = 20, 0.001 at R = 50, 0.003 at R = 100; the LSTM and the A-LSTM: 0.003). The A-LSTM "
-     "was not searched below 0.003, and the IRNN, whose every setting stayed on the plateau "
+     "was not searched below 0.001, and the IRNN, whose every setting stayed on the plateau "
      "when patience was counted from the start, keeps 0.001."),
     ("Training length", "A",
      "The paper gives no number of updates. Each profile sets a budget per model and R; a run "
