@@ -9,10 +9,9 @@
 **Run identity.** Two configs are the same run when their task, model, optimisation and seed
 are equal, field by field, with every default filled in. The budget and the labels are not
 part of it: an unfinished run resumes under the budget now asked for, and a finished one is
-reused under another budget only where that budget would give the same result (a run that
-whose recorded evaluations those rules stop at the same update; see
-:meth:`Budget.gives_same_result`); otherwise its folder is
-refused with an error that says so (:class:`fwlib.run.folder.BudgetChanged`). Model
+reused under another budget only where that budget's rules, replayed on the run's recorded
+evaluations, stop it at the same update (:meth:`Budget.gives_same_result`); otherwise its
+folder is refused with an error that says so (:class:`fwlib.run.folder.BudgetChanged`). Model
 settings that a kind does not read (λ for an LSTM, say) are left out, and so is a field at its
 ``NEUTRAL`` value (a setting added later, at the value that gives the earlier behaviour), so
 neither changes the identity of a run that was trained before. The identity is hashed into
