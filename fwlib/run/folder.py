@@ -113,14 +113,13 @@ class RunFolder:
         run diverged); [] without one."""
         if not self.history_path.exists():
             return []
-        lines = self.history_path.read_text().splitlines()
-        columns = lines[0].split(",") if lines else []
-        if "step" not in columns or "valid_error" not in columns:
+        from fwlib.run.store import load_history  # noqa: PLC0415
+
+        history = load_history(self.path)
+        if "step" not in history or "valid_error" not in history:
             return []
-        step, error = columns.index("step"), columns.index("valid_error")
-        rows = [line.split(",") for line in lines[1:] if line]
-        return [(int(row[step]), float(row[error]) if row[error] not in ("", "None")
-                 else math.nan) for row in rows]
+        return [(int(step), float(error))
+                for step, error in zip(history["step"], history["valid_error"], strict=True)]
 
     def write_config(self, config: RunConfig) -> None:
         self.path.mkdir(parents=True, exist_ok=True)

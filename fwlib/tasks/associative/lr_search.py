@@ -24,13 +24,13 @@ Table 1's learning rates still come from where no wider search has been run.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from fwlib.pipeline.profiles import PipelineError
 from fwlib.run.config import RunConfig
+from fwlib.run.folder import RunFolder
 from fwlib.run.grid import unique_runs
 from fwlib.run.parallel import run_grid
 from fwlib.run.provenance import REPO_ROOT
@@ -60,9 +60,8 @@ def search_grid(models, hidden_units, learning_rates, clip_norms, seeds, max_ste
 
 def table1_budgets(profile: str, directory: Path | None = None) -> dict:
     """``max_steps``, ``patience``, ``plateau_error`` and ``fast_lr`` of a profile's Table 1
-    notebook, as
-    :func:`search_grid` takes them (a missing entry keeps the notebook's default); profiles
-    are read from ``directory`` (default: the project's)."""
+    notebook, as :func:`search_grid` takes them (a missing entry keeps the notebook's
+    default); profiles are read from ``directory`` (default: the project's)."""
     from fwlib.pipeline.catalog import defaults, notebooks
     from fwlib.pipeline.profiles import load_profile
 
@@ -132,9 +131,9 @@ def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
 def recorded_configs(runs_dir: str | Path) -> list[RunConfig]:
     """The configs of the finished runs already in ``runs_dir``, so that a search run in
     parts (one model at a time) is summarised whole."""
-    return [RunConfig.from_dict(json.loads((run / "config.json").read_text()))
-            for run in sorted(Path(runs_dir).glob("*/metrics.json"))
-            for run in [run.parent] if (run / "config.json").exists()]
+    configs = [RunFolder(path.parent).recorded_config()
+               for path in sorted(Path(runs_dir).glob("*/metrics.json"))]
+    return [config for config in configs if config is not None]
 
 
 def chosen_settings(summary: pd.DataFrame) -> dict:
