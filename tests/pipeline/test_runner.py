@@ -83,8 +83,12 @@ def test_a_profile_takes_its_base_and_replaces_what_it_names():
                                                                                   names)
     train = "associative/02_train"
     assert seeds["notebooks"][train] == {**default["notebooks"][train], "seeds": [0, 1, 2]}
-    for notebook in ("associative/03_ablations", "associative/04_figures"):
-        assert seeds["notebooks"][notebook] == default["notebooks"][notebook]
+    assert seeds["notebooks"]["associative/04_figures"] == default["notebooks"][
+        "associative/04_figures"]
+    ablations = "associative/03_ablations"
+    assert seeds["notebooks"][ablations] == {**default["notebooks"][ablations],
+                                             "studies": ["layer_norm", "inner_steps", "control"],
+                                             "seeds": [0, 1, 2]}
     assert "base" not in seeds and seeds["description"] != default["description"]
 
 
@@ -222,6 +226,7 @@ def test_smoke_profile_end_to_end(smoke):
         (m, r) for m in ("fast_weights", "lstm", "irnn") for r in (20, 50)}
     assert set(ran["verdict"]) == {verdicts.TOO_SHORT}
     runs = load_runs(smoke / "runs")
+    runs = runs[runs["num_pairs"] == 4]  # the capacity study's other K share the folder
     for _, row in ran.iterrows():
         run = runs[(runs["model"] == row["kind"]) & (runs["hidden_units"] == row["R"])]
         assert len(run) == 1
@@ -233,6 +238,22 @@ def test_smoke_profile_end_to_end(smoke):
         assert metrics["code_version"] == metrics["starts"][0]["code_version"]
     fast = runs[(runs["model"] == "fast_weights") & (runs["hidden_units"] == 50)].iloc[0]
     assert fast["steps"] == 800 and fast["test_error"] < 0.75  # well below 90 % chance error
+
+
+def test_the_capacity_study_shares_table_1s_runs_at_k_4(smoke):
+    smoke, _ = smoke
+    study = pd.read_csv(smoke / "tables" / "capacity.csv")
+    assert set(zip(study["kind"], study["K"], strict=True)) == {
+        (m, k) for m in ("fast_weights", "lstm") for k in (2, 4)}
+    runs = load_runs(smoke / "runs")
+    grid = set(json.loads((smoke / "grid.json").read_text()))
+    at_four = runs[(runs["num_pairs"] == 4) & (runs["hidden_units"] == 20)
+                   & runs["model"].isin(["fast_weights", "lstm"])]
+    assert len(at_four) == 2 and set(at_four["run"]) <= grid  # trained once, by Table 1
+    assert len(runs[runs["num_pairs"] == 2]) == 2
+    compared = pd.read_csv(smoke / "tables" / "capacity_comparison.csv")
+    assert set(compared["verdict"]) == {"not judged (budgets too short)"}
+    assert "Capacity" in (smoke / "report.html").read_text()
 
 
 def test_the_report_says_the_smoke_budgets_cannot_judge(smoke):

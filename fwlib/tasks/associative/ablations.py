@@ -14,17 +14,15 @@ from collections.abc import Iterable
 import pandas as pd
 
 from fwlib import verdicts
-from fwlib.cores import CORE_KINDS, CORE_LABELS, CoreSpec, check_choice
+from fwlib.cores import CORE_LABELS, CoreSpec
 from fwlib.run.config import Budget, OptimSpec, RunConfig
 from fwlib.run.grid import check_nonempty
 from fwlib.tasks.associative import AssociativeTask
 
-STUDIES = ("layer_norm", "inner_steps", "decay", "fast_lr", "indexing", "control", "capacity")
+STUDIES = ("layer_norm", "inner_steps", "decay", "fast_lr", "indexing", "control")
 DECAYS = (0.0, 0.5, 0.9, 0.95, 0.99)
 FAST_LRS = (0.1, 0.25, 0.5, 1.0)
 INNER_STEPS = (1, 2, 3)
-CAPACITY_PAIRS = (2, 4, 6, 8)
-CAPACITY_MODELS = ("fast_weights", "lstm", "irnn")
 
 # Thresholds of the verdicts, in percentage points of test error.
 MUCH_WORSE = 10.0
@@ -35,9 +33,8 @@ MIN_JUDGE_STEPS = 5_000
 
 
 def variants(study: str, *, decays: Iterable[float] = DECAYS,
-             fast_lrs: Iterable[float] = FAST_LRS, inner_steps: Iterable[int] = INNER_STEPS,
-             capacity_pairs: Iterable[int] = CAPACITY_PAIRS,
-             capacity_models: Iterable[str] = CAPACITY_MODELS) -> list[dict]:
+             fast_lrs: Iterable[float] = FAST_LRS,
+             inner_steps: Iterable[int] = INNER_STEPS) -> list[dict]:
     """The config changes of one study, each with the value it varies (``value``)."""
     if study == "layer_norm":
         return [{"layer_norm": ln, "value": "on" if ln else "off"} for ln in (True, False)]
@@ -52,15 +49,12 @@ def variants(study: str, *, decays: Iterable[float] = DECAYS,
         return [{"indexing": i, "value": i} for i in ("current", "previous")]
     if study == "control":
         return [{"kind": m, "value": CORE_LABELS[m]} for m in ("fast_weights", "rnn_ln")]
-    if study == "capacity":
-        return [{"kind": m, "num_pairs": k, "value": k}
-                for m in capacity_models for k in capacity_pairs]
     raise ValueError(f"studies must be drawn from {', '.join(STUDIES)} (got {study!r})")
 
 
 def plan(studies: Iterable[str], hidden_units: Iterable[int], seeds: Iterable[int],
          max_steps: int, *, learning_rate: float = 3e-3, eval_every: int = 500,
-         patience: int = 6000, **study_options) -> pd.DataFrame:
+         patience: int = 6000, plateau_error: float = 1.0, **study_options) -> pd.DataFrame:
     """One row per (study, variant, R, seed) with its validated :class:`RunConfig`.
 
     Raises ``ValueError`` naming the parameter before anything runs.
@@ -68,15 +62,15 @@ def plan(studies: Iterable[str], hidden_units: Iterable[int], seeds: Iterable[in
     studies, hidden_units, seeds = list(studies), list(hidden_units), list(seeds)
     check_nonempty(studies=studies, hidden_units=hidden_units, seeds=seeds)
     optim = OptimSpec(learning_rate=learning_rate)
-    budget = Budget(max_steps=max_steps, eval_every=eval_every, patience=patience)
+    budget = Budget(max_steps=max_steps, eval_every=eval_every, patience=patience,
+                    plateau_error=plateau_error)
     rows = []
     for study in studies:
         for change in variants(study, **study_options):
             change = dict(change)
             value = change.pop("value")
-            num_pairs = change.pop("num_pairs", AssociativeTask.num_pairs)
+            num_pairs = AssociativeTask.num_pairs
             kind = change.pop("kind", "fast_weights")
-            check_choice("capacity_models", kind, CORE_KINDS)
             for units in hidden_units:
                 for seed in seeds:
                     config = RunConfig(task=AssociativeTask(num_pairs=num_pairs),

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from fwlib.run.config import RunConfig
-from fwlib.tasks.associative import AssociativeTask, ablations
+from fwlib.tasks.associative import AssociativeTask, ablations, capacity
 from fwlib.tasks.associative.grid import table1_grid
 
 
@@ -36,24 +36,37 @@ def train_runs(models, hidden_units, seeds, max_steps, learning_rate, eval_every
 
 
 def ablation_plan(studies, hidden_units, seeds, max_steps, learning_rate, eval_every,
-                  patience, decays, fast_lrs, inner_steps, capacity_pairs, capacity_models,
+                  patience, decays, fast_lrs, inner_steps, plateau_error=1.0,
                   **_) -> pd.DataFrame:
     """Notebook ``03_ablations``: one row per (study, value, R, seed), with its config."""
     return ablations.plan(studies, hidden_units, seeds, max_steps,
                           learning_rate=learning_rate, eval_every=eval_every,
-                          patience=patience, decays=decays, fast_lrs=fast_lrs,
-                          inner_steps=inner_steps, capacity_pairs=capacity_pairs,
-                          capacity_models=capacity_models)
+                          patience=patience, plateau_error=plateau_error,
+                          decays=decays, fast_lrs=fast_lrs,
+                          inner_steps=inner_steps)
 
 
 def ablation_runs(**params) -> list[RunConfig]:
     return list(ablation_plan(**params).drop_duplicates("run")["config"])
 
 
+def capacity_runs(cells, num_pairs, seeds, max_steps, learning_rate, eval_every, patience,
+                  batch_size, data_seed: int = 0, fast_lr=0.5, clip_norm=5.0,
+                  lr_half_life=0, plateau_error=1.0, **_) -> list[RunConfig]:
+    """Notebook ``05_capacity``: every cell ("model@R") at every K with Table 1's settings, so
+    that the K = 4 runs are Table 1's own."""
+    return capacity.plan(cells, num_pairs, seeds, max_steps, learning_rate,
+                         clip_norm=clip_norm, eval_every=eval_every, patience=patience,
+                         lr_half_life=lr_half_life, plateau_error=plateau_error,
+                         batch_size=batch_size, data_seed=data_seed, fast_lr=fast_lr)
+
+
 # notebook -> the function that plans its runs (for the pipeline's checks and estimates)
-PLANS = {"01_data": check_data, "02_train": train_runs, "03_ablations": ablation_runs}
+PLANS = {"01_data": check_data, "02_train": train_runs, "03_ablations": ablation_runs,
+         "05_capacity": capacity_runs}
 # notebook -> the folder, under the profile's results folder, where its runs are trained
-RUNS_DIRS = {"02_train": "runs", "03_ablations": "ablations/runs"}
+# (the capacity study shares Table 1's, where its K = 4 runs are Table 1's own)
+RUNS_DIRS = {"02_train": "runs", "03_ablations": "ablations/runs", "05_capacity": "runs"}
 
 
 def write_grid(out_dir: str | os.PathLike, configs: list[RunConfig]) -> None:

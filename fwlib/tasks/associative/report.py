@@ -237,6 +237,60 @@ def ablations_markdown(out_dir: str | os.PathLike) -> str:
     return "\n".join(text)
 
 
+def capacity_markdown(out_dir: str | os.PathLike) -> str:
+    """The capacity study (test error against K, fast weights beside the best baseline),
+    if this profile ran it."""
+    tables_dir = Path(out_dir) / "tables"
+    if not (tables_dir / "capacity.csv").exists():
+        return ("The capacity study was not part of this profile's runs (the `seeds` profile "
+                "runs it: `associative/05_capacity`).")
+    study = pd.read_csv(tables_dir / "capacity.csv")
+    if study.empty:
+        return "The capacity study has no finished runs yet."
+    compared = pd.read_csv(tables_dir / "capacity_comparison.csv")
+    cells = dict.fromkeys(zip(study["model"], study["R"], strict=True))
+    text = [f"Cells: {', '.join(f'{m} at R = {r}' for m, r in cells)}; "
+            f"K = {', '.join(map(str, sorted(study['K'].unique())))}; up to "
+            f"{int(study['seeds'].max())} seed(s) per cell; each model at Table 1's settings "
+            "for its R (its K = 4 runs are Table 1's). Sequences hold 2K + 3 symbols.", ""]
+    shown = study.copy()
+    shown["test error (%)"] = [
+        "" if pd.isna(row["mean"]) else f"{row['mean']:.2f}" + (
+            "" if pd.isna(row["std"]) else f" ± {row['std']:.2f}")
+        for _, row in shown.iterrows()]
+    shown["updates (mean)"] = shown["steps_mean"].map(lambda v: f"{v:,.0f}")
+    shown = shown.rename(columns={"per_seed": "per seed (%)", "on_plateau": "on the plateau",
+                                  "minutes_mean": "minutes (mean)"})
+    text += [to_markdown(shown[["model", "R", "K", "seeds", "test error (%)", "per seed (%)",
+                                "on the plateau", "updates (mean)", "minutes (mean)",
+                                "stopped"]].round(2)), "",
+             "*On the plateau*: runs whose best validation error stayed above (2/3)(1 − 1/K), "
+             "two thirds of the error of answering one of the K stored values at random (50 % "
+             "at K = 4, as in Table 1).", "",
+             "**Fast weights against the baseline, per R and K** (*lower* when every "
+             "fast-weights seed is below every seed of the baseline, *higher* when every one "
+             "is above, *overlap* otherwise):", "", to_markdown(compared)]
+    baselines_path = tables_dir / "capacity_baselines.csv"
+    if baselines_path.exists():
+        ranked = pd.read_csv(baselines_path)
+        if not ranked.empty:
+            best = ranked[ranked["rank"] == 1]
+            trained = set(zip(study["kind"], study["R"], strict=True))
+            lines = []
+            for _, row in best.iterrows():
+                if row["R"] not in set(study["R"]):
+                    continue
+                here = row["kind"] in {k for k, r in trained if r == row["R"]}
+                lines.append(f"R = {row['R']}: {row['model']} "
+                             f"({row['valid_error_mean']:.2f} % mean best validation error "
+                             f"over {int(row['seeds'])} seeds)"
+                             + ("" if here else " — **not the baseline trained here**"))
+            if lines:
+                text += ["", "The best baseline of Table 1 by validation error, per R: "
+                         + "; ".join(lines) + "."]
+    return "\n".join(text)
+
+
 def lr_selection_markdown(directory: str | os.PathLike) -> str:
     """The learning-rate search on the validation split, if it has been run."""
     path = Path(directory) / "summary.csv"
@@ -439,4 +493,8 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
             display(Image(filename=str(out_dir / "figures" / "ablations.png")))
     else:
         display(Markdown("The ablations notebook was not part of this profile's runs."))
+    display(Markdown("### Capacity: more pairs to hold"))
+    display(Markdown(capacity_markdown(out_dir)))
+    if (out_dir / "figures" / "capacity.png").exists():
+        display(Image(filename=str(out_dir / "figures" / "capacity.png")))
     display(Markdown("### Deviations and assumptions\n\n" + deviations_markdown(runs)))

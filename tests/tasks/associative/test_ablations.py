@@ -23,27 +23,23 @@ def test_plan_shares_the_baseline_between_studies():
     assert planned["run"].nunique() == 2 * 5  # baseline, LN off, RNN+LN, previous, λ=0
 
 
-def test_inner_steps_and_capacity_variants():
-    planned = ablations.plan(["inner_steps", "capacity"], [20, 50], [0], 1000,
-                             capacity_pairs=[2, 8], capacity_models=["fast_weights", "lstm"])
+def test_inner_steps_variants():
+    planned = ablations.plan(["inner_steps"], [20, 50], [0], 1000)
     steps = planned[planned["study"] == "inner_steps"]
     assert len(steps) == 3 * 2 * 2  # S × LN × R
     configs = {row.run: row.config for row in steps.itertuples()}
     assert {(c.model.inner_steps, c.model.layer_norm) for c in configs.values()} == {
         (s, ln) for s in (1, 2, 3) for ln in (True, False)}
-    capacity = planned[planned["study"] == "capacity"]
-    assert {c.task.num_pairs for c in capacity["config"]} == {2, 8}
-    assert {c.model.kind for c in capacity["config"]} == {"fast_weights", "lstm"}
 
 
 @pytest.mark.parametrize("kwargs, name", [
     ({"studies": ["dropout"]}, "studies"), ({"studies": []}, "studies"),
     ({"decays": [1.5]}, "decay"), ({"fast_lrs": [-1.0]}, "fast_lr"),
     ({"inner_steps": [0]}, "inner_steps"), ({"max_steps": 1234}, "max_steps"),
-    ({"capacity_pairs": [30]}, "num_pairs"), ({"capacity_models": ["gru"]}, "capacity_models"),
+    ({"studies": ["capacity"]}, "studies"),
 ])
 def test_bad_values_are_named(kwargs, name):
-    args = {"studies": ["decay", "fast_lr", "inner_steps", "capacity"], "hidden_units": [20],
+    args = {"studies": ["decay", "fast_lr", "inner_steps"], "hidden_units": [20],
             "seeds": [0], "max_steps": 1000}
     options = {k: v for k, v in kwargs.items() if k not in args}
     args.update({k: v for k, v in kwargs.items() if k in args})
