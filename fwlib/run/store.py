@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from fwlib.run.config import RunConfig
+
 RUN_COLUMNS = ("task", "model", "hidden_units", "seed", "test_error", "valid_error", "steps",
                "stopped", "diverged", "wall_seconds")
 
@@ -39,11 +41,24 @@ def flatten_config(config: dict) -> dict:
     return row
 
 
+def _with_defaults(config: dict) -> dict:
+    """A recorded config with every field its config classes have now, defaults filled in
+    for fields added after it was written (their defaults are neutral, so the run is the
+    same); a record the classes cannot read is returned as it is."""
+    if not isinstance(config.get("model"), dict):
+        return config
+    try:
+        return RunConfig.from_dict(config).to_dict()
+    except (ValueError, TypeError):
+        return config
+
+
 def load_runs(root: str | os.PathLike) -> pd.DataFrame:
-    """One row per finished run under ``root``: its config, its metrics and its folder."""
+    """One row per finished run under ``root``: its config (every field, defaults filled in
+    for records written before a field existed), its metrics and its folder."""
     rows = []
     for run_dir in _run_dirs(Path(root)):
-        config = json.loads((run_dir / "config.json").read_text())
+        config = _with_defaults(json.loads((run_dir / "config.json").read_text()))
         metrics = json.loads((run_dir / "metrics.json").read_text())
         packages = metrics.pop("packages", {})
         metrics.pop("budget", None)

@@ -185,7 +185,8 @@ def test_learning_rate_search_in_the_report_says_whether_table1_uses_its_choice(
     lr_search.summarise(tmp_path / "runs", configs).to_csv(tmp_path / "summary.csv",
                                                            index=False)
     table1 = pd.DataFrame({"model": ["irnn", "irnn"], "hidden_units": [100, 100],
-                           "learning_rate": [1e-3, 1e-3], "clip_norm": [5.0, 5.0]})
+                           "learning_rate": [1e-3, 1e-3], "clip_norm": [5.0, 5.0],
+                           "lr_half_life": [0, 0]})
     text = lr_search_markdown(tmp_path, table1)
     assert ("| IRNN | 100 | 0.0003 | 5 | 1,000 | 500 | from the start | 1 | 2.00 | 2.00 | 0 "
             "| 500 | 0.0 | **chosen** |") in text
@@ -283,3 +284,19 @@ def test_only_the_settings_run_at_the_most_seeds_of_their_cell_can_be_chosen(tmp
     assert summary["learning_rate"].tolist() == [3e-4, 3e-3, 1e-4]
     assert summary["chosen"].tolist() == [False, True, False]
     assert lr_search.chosen_settings(summary)["learning_rate"] == {"fast_weights@20": 3e-3}
+
+
+def test_runs_recorded_before_a_field_existed_are_read_with_its_default(tmp_path):
+    from fwlib.run.store import load_runs
+    from fwlib.tasks.associative import lr_search
+
+    config = lr_search.search_grid(["lstm"], [20], (1e-3,), (5.0,), [0], max_steps=1000,
+                                   patience=500)[0]
+    record(tmp_path, config, [0.5, 0.4], test_error=0.4)
+    path = tmp_path / config.run_name() / "config.json"
+    old = json.loads(path.read_text())
+    del old["optim"]["lr_half_life"], old["budget"]["plateau_error"]
+    path.write_text(json.dumps(old))
+    runs = load_runs(tmp_path)
+    assert runs.loc[0, "lr_half_life"] == 0 and runs.loc[0, "plateau_error"] == 1.0
+    assert runs.loc[0, "learning_rate"] == 1e-3 and runs.loc[0, "model"] == "lstm"

@@ -90,12 +90,6 @@ def summarise(runs_dir: str | Path, configs) -> pd.DataFrame:
     which setting is chosen for each (model, R)."""
     runs = load_runs(runs_dir)
     runs = runs[runs["run"].isin({c.run_name() for c in configs})]
-    if "lr_half_life" not in runs:  # recorded before the step size could decay
-        runs = runs.assign(lr_half_life=0)
-    if "plateau_error" not in runs:  # recorded before patience could wait for the plateau
-        runs = runs.assign(plateau_error=1.0)
-    runs = runs.assign(lr_half_life=runs["lr_half_life"].fillna(0),
-                       plateau_error=runs["plateau_error"].fillna(1.0))
     settings = dict.fromkeys((c.model.kind, c.model.hidden_units, c.optim.learning_rate,
                               c.optim.clip_norm, c.optim.lr_half_life)
                              for c in configs)  # in the order listed

@@ -330,8 +330,6 @@ def lr_search_markdown(directory: str | os.PathLike, runs: pd.DataFrame | None =
                                                  if half_life else "")
 
     if runs is not None and not runs.empty:
-        runs = runs.assign(lr_half_life=runs["lr_half_life"].fillna(0)
-                           if "lr_half_life" in runs else 0)
         for (model, r), group in summary[summary["chosen"]].groupby(["model", "R"]):
             cell = runs[(runs["model"] == model) & (runs["hidden_units"] == r)]
             if cell.empty:
