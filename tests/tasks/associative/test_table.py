@@ -81,6 +81,9 @@ def test_the_eta_search_says_whether_table1_uses_the_eta_it_chose(tmp_path):
             "R = 100: η = 0.5, not the 0.02 chosen here.") in text
     assert "Fast weights' η in these runs: R = 20: 0.5; R = 50: 0.5; R = 100: 0.5." in \
         deviations_markdown(runs)
+    clipped = runs.assign(clip_norm=[5.0, 5.0, 5.0, 1.0])
+    assert ("Gradient clipping (global norm) in these runs: Fast weights: 5; LSTM: 1."
+            in deviations_markdown(clipped))
 
 
 def test_runs_that_ended_on_the_initial_plateau_are_counted_per_cell():
