@@ -29,7 +29,7 @@ import json
 import sys
 from pathlib import Path
 
-from fwlib.pipeline import PipelineError, executions, plan
+from fwlib.pipeline import PipelineError, catalog, executions, plan
 from fwlib.run.store import load_runs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -159,11 +159,16 @@ def makespan(seconds: list[float], workers: int) -> float:
 def estimate(profile_name: str, timings_dir: Path,
              workers: tuple[int, ...] = (1, 2, 16, 64)) -> list[dict]:
     """Upper bound on the training time of each training notebook of a profile, with each
-    number of workers."""
+    number of workers; a run that an earlier notebook also plans (the capacity study's K = 4
+    runs are Table 1's) is charged to the earlier one only."""
     timed = seconds_per_update(load_runs(timings_dir))
     planned = plan(profile_name)
     rows = []
+    charged_before = set()  # (runs folder, run): a run two notebooks share is trained once
     for notebook, configs in planned["runs"].items():
+        folder = catalog.runs_dir(notebook, Path("."))
+        configs = [c for c in configs if (folder, c.run_name()) not in charged_before]
+        charged_before |= {(folder, c.run_name()) for c in configs}
         if not configs:
             continue
         charged = [(c, charge(c, timed)) for c in configs]

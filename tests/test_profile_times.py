@@ -101,9 +101,12 @@ def _timings(root: Path) -> Path:
 
 def test_an_estimate_plans_every_run_of_the_profile(tmp_path):
     rows = times.estimate("smoke", _timings(tmp_path), workers=(1, 2, 64))
+    # the capacity study's K = 4 runs are Table 1's: charged once, to 02_train
     assert [(r["notebook"], r["runs"]) for r in rows] == [("associative/02_train", 6),
-                                                          ("associative/03_ablations", 3)]
+                                                          ("associative/03_ablations", 3),
+                                                          ("associative/05_capacity", 2)]
     assert rows[0]["updates"] == 5 * 400 + 800 and rows[1]["updates"] == 3 * 200
+    assert rows[2]["updates"] == 2 * 400
     assert rows[0]["hours_at_most"] == pytest.approx((5 * 400 + 800) * 0.001 / 3600)
     for row in rows:
         assert row["hours_1_workers"] == pytest.approx(row["hours_at_most"])
