@@ -19,3 +19,16 @@ def to_markdown(frame: pd.DataFrame) -> str:
     body = ["| " + " | ".join(_cell(v) for v in row) + " |"
             for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *body])
+
+
+def values_per_model(runs: pd.DataFrame, column: str, what: str,
+                     labels: dict | None = None) -> str:
+    """``"\\n\\n<what>: <model>: v1, v2; ..."``, the distinct values of ``column`` per model
+    in ``runs`` (models named through ``labels`` where given); "" without such runs."""
+    if runs.empty or column not in runs:
+        return ""
+    values = runs.groupby("model")[column].agg(
+        lambda v: ", ".join(f"{x:g}" for x in sorted(set(v))))
+    if labels:
+        values = values.rename(index=labels)
+    return f"\n\n{what}: " + "; ".join(f"{m}: {v}" for m, v in values.items()) + "."

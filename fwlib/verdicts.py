@@ -106,6 +106,18 @@ def judge(paper: float | None, errors: Iterable, diverged: int = 0,
     return {**out, "verdict": verdict, "agreement": agreement}
 
 
+def compare_seeds(first: Iterable[float], second: Iterable[float]) -> str:
+    """How two cells' seeds stand, for a claim that one model beats another: ``below`` when
+    every error of ``first`` is lower than every error of ``second``, ``above`` when every
+    one is higher, ``overlap`` otherwise."""
+    first, second = list(first), list(second)
+    if max(first) < min(second):
+        return "below"
+    if min(first) > max(second):
+        return "above"
+    return "overlap"
+
+
 def format_cell(result: dict) -> str:
     """``4.98 ± 1.45 (3 seeds: 1 of 3 within, 2 worse; mixed)`` and the like."""
     if result["seeds"] == 0:

@@ -64,20 +64,20 @@ def plan(studies: Iterable[str], hidden_units: Iterable[int], seeds: Iterable[in
     optim = OptimSpec(learning_rate=learning_rate)
     budget = Budget(max_steps=max_steps, eval_every=eval_every, patience=patience,
                     plateau_error=plateau_error)
+    task = AssociativeTask()
     rows = []
     for study in studies:
         for change in variants(study, **study_options):
             change = dict(change)
             value = change.pop("value")
-            num_pairs = AssociativeTask.num_pairs
             kind = change.pop("kind", "fast_weights")
             for units in hidden_units:
                 for seed in seeds:
-                    config = RunConfig(task=AssociativeTask(num_pairs=num_pairs),
+                    config = RunConfig(task=task,
                                        model=CoreSpec(kind=kind, hidden_units=units, **change),
                                        optim=optim, budget=budget, seed=seed).validate()
                     rows.append({"study": study, "value": value, "R": units, "seed": seed,
-                                 "model": kind, "num_pairs": num_pairs, "config": config,
+                                 "model": kind, "num_pairs": task.num_pairs, "config": config,
                                  "run": config.run_name()})
     return pd.DataFrame(rows)
 

@@ -16,9 +16,8 @@ from fwlib import verdicts
 from fwlib.cores import CORE_KINDS, CORE_LABELS, check_choice
 from fwlib.run.config import RunConfig
 from fwlib.run.grid import check_nonempty
-from fwlib.tasks.associative import data
 from fwlib.tasks.associative.grid import table1_grid
-from fwlib.tasks.associative.table import MIN_JUDGE_STEPS, PLATEAU
+from fwlib.tasks.associative.table import MIN_JUDGE_STEPS, PLATEAU, cell_runs, on_plateau
 
 TABLE1_PAIRS = 4  # Table 1's K
 
@@ -40,11 +39,8 @@ def parse_cells(cells: Iterable[str]) -> list[tuple[str, int]]:
 
 
 def check_pairs(num_pairs: Iterable[int]) -> list[int]:
+    """The K values, each once (each K is checked by the task when its runs are planned)."""
     values = list(num_pairs)
-    for k in values:
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= data.MAX_PAIRS:
-            raise ValueError(f"num_pairs must list integers in 1..{data.MAX_PAIRS} "
-                             f"(got {k!r})")
     if len(set(values)) != len(values):
         raise ValueError(f"num_pairs lists the same K twice (got {values})")
     return values
@@ -81,10 +77,8 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     rows = []
     for (model, units, k), cell in runs.groupby(["model", "hidden_units", "num_pairs"]):
-        diverged = cell["diverged"].astype(bool)
-        kept = cell[~diverged]
-        errors = 100.0 * pd.to_numeric(kept["test_error"], errors="coerce").dropna()
-        valid = pd.to_numeric(kept["valid_error"], errors="coerce")
+        shown = cell_runs(cell)
+        errors = shown.pop("errors").dropna()
         rows.append({
             "model": CORE_LABELS[model], "kind": model, "R": int(units), "K": int(k),
             "seeds": len(errors),
@@ -92,15 +86,7 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
             "std": errors.std(ddof=1) if len(errors) > 1 else float("nan"),
             "min": errors.min() if len(errors) else float("nan"),
             "max": errors.max() if len(errors) else float("nan"),
-            "per_seed": ", ".join(f"{e:.2f}" for e in errors),
-            "diverged": int(diverged.sum()),
-            "on_plateau": int((valid > plateau_level(int(k))).sum()),
-            "budget": int(cell["max_steps"].max()),
-            "steps_mean": float(cell["steps"].mean()),
-            "minutes_mean": float(cell["wall_seconds"].mean()) / 60,
-            "stopped": ", ".join(f"{reason} ×{count}" for reason, count in
-                                 cell["stopped"].value_counts().items()),
-        })
+            "on_plateau": on_plateau(cell, plateau_level(int(k))), **shown})
     return pd.DataFrame(rows, columns=columns).sort_values(["R", "K", "kind"],
                                                            ignore_index=True)
 
@@ -125,12 +111,10 @@ def comparison(table: pd.DataFrame) -> pd.DataFrame:
                     verdict = "not judged (budgets too short)"
                 elif min(f["seeds"], other["seeds"]) < verdicts.MIN_SEEDS:
                     verdict = verdicts.ONE_SEED
-                elif f["max"] < other["min"]:
-                    verdict = "fast weights lower"
-                elif f["min"] > other["max"]:
-                    verdict = "fast weights higher"
                 else:
-                    verdict = "overlap"
+                    verdict = {"below": "fast weights lower", "above": "fast weights higher",
+                               "overlap": "overlap"}[verdicts.compare_seeds(
+                                   [f["min"], f["max"]], [other["min"], other["max"]])]
             rows.append({"R": int(units), "K": int(k), "baseline": other["model"],
                          "verdict": verdict, "evidence": evidence})
     return pd.DataFrame(rows, columns=["R", "K", "baseline", "verdict", "evidence"])

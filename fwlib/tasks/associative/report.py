@@ -9,7 +9,7 @@ import pandas as pd
 
 from fwlib import paper, verdicts
 from fwlib.cores import CORE_LABELS
-from fwlib.markdown import to_markdown
+from fwlib.markdown import to_markdown, values_per_model
 from fwlib.run.provenance import REPO_ROOT
 from fwlib.tasks.associative.table import MIN_JUDGE_STEPS, PLATEAU
 
@@ -156,12 +156,11 @@ def main_claim(table: pd.DataFrame) -> pd.DataFrame:
             verdict = "not judged (budgets too short)"
         elif min(fast["seeds"], best["seeds"]) < verdicts.MIN_SEEDS:
             verdict = verdicts.ONE_SEED
-        elif fast["ours_max"] < best["ours_min"]:
-            verdict = "holds"
-        elif fast["ours_min"] > best["ours_max"]:
-            verdict = "does not hold"
         else:
-            verdict = "unclear (seeds overlap)"
+            verdict = {"below": "holds", "above": "does not hold",
+                       "overlap": "unclear (seeds overlap)"}[verdicts.compare_seeds(
+                           [fast["ours_min"], fast["ours_max"]],
+                           [best["ours_min"], best["ours_max"]])]
         rows.append({"R": units, "verdict": verdict, "evidence": evidence})
     return pd.DataFrame(rows)
 
@@ -197,16 +196,10 @@ def cell_details_markdown(table: pd.DataFrame) -> str:
 def deviations_markdown(runs: pd.DataFrame) -> str:
     rows = pd.DataFrame(DEVIATIONS, columns=["what", "marked", "choice"])
     text = to_markdown(rows)
-    if not runs.empty and "learning_rate" in runs:
-        rates = (runs.groupby("model")["learning_rate"].agg(lambda s: ", ".join(
-            f"{v:g}" for v in sorted(set(s)))).rename(index=CORE_LABELS))
-        text += "\n\nLearning rates used in these runs: " + "; ".join(
-            f"{m}: {r}" for m, r in rates.items()) + "."
-    if not runs.empty and "clip_norm" in runs:
-        norms = (runs.groupby("model")["clip_norm"].agg(lambda v: ", ".join(
-            f"{x:g}" for x in sorted(set(v)))).rename(index=CORE_LABELS))
-        text += "\n\nGradient clipping (global norm) in these runs: " + "; ".join(
-            f"{m}: {n}" for m, n in norms.items()) + "."
+    text += values_per_model(runs, "learning_rate", "Learning rates used in these runs",
+                             CORE_LABELS)
+    text += values_per_model(runs, "clip_norm", "Gradient clipping (global norm) in these runs",
+                             CORE_LABELS)
     used = _eta_used(runs)
     if used:
         text += "\n\nFast weights' η in these runs: " + "; ".join(

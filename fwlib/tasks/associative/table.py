@@ -17,13 +17,31 @@ MIN_JUDGE_STEPS = 5_000
 PLATEAU = 0.5
 
 
-def on_plateau(runs: pd.DataFrame) -> int:
+def on_plateau(runs: pd.DataFrame, level: float = PLATEAU) -> int:
     """How many of ``runs`` ended on the initial plateau (best validation error above
-    :data:`PLATEAU`); diverged runs are not counted."""
+    ``level``, :data:`PLATEAU` at Table 1's K); diverged runs are not counted."""
     if runs.empty or "valid_error" not in runs:
         return 0
     kept = runs[~runs["diverged"].astype(bool)]
-    return int((pd.to_numeric(kept["valid_error"], errors="coerce") > PLATEAU).sum())
+    return int((pd.to_numeric(kept["valid_error"], errors="coerce") > level).sum())
+
+
+def cell_runs(cell: pd.DataFrame) -> dict:
+    """What a table shows of one cell's runs: the test errors (%) of the runs that did not
+    diverge (``errors``), how many diverged, the errors per seed as text, the budget, the
+    mean updates and minutes, and why the runs stopped (None where the cell has no run)."""
+    if cell.empty:
+        return {"errors": pd.Series(dtype=float), "diverged": 0, "per_seed": "",
+                "budget": None, "steps_mean": None, "minutes_mean": None, "stopped": None}
+    diverged = cell["diverged"].astype(bool)
+    errors = 100.0 * pd.to_numeric(cell[~diverged]["test_error"], errors="coerce")
+    return {"errors": errors, "diverged": int(diverged.sum()),
+            "per_seed": ", ".join(f"{e:.2f}" for e in errors.dropna()),
+            "budget": int(cell["max_steps"].max()),
+            "steps_mean": float(cell["steps"].mean()),
+            "minutes_mean": float(cell["wall_seconds"].mean()) / 60,
+            "stopped": ", ".join(f"{reason} ×{count}" for reason, count in
+                                 cell["stopped"].value_counts().items())}
 
 
 def judgeable(cell: pd.DataFrame) -> bool:
@@ -48,11 +66,8 @@ def table1(runs: pd.DataFrame) -> pd.DataFrame:
                 cell = runs
             else:
                 cell = runs[(runs["model"] == model) & (runs["hidden_units"] == units)]
-            diverged = cell["diverged"].astype(bool) if len(cell) else pd.Series(dtype=bool)
-            kept = cell[~diverged] if len(cell) else cell
-            errors = 100.0 * pd.to_numeric(kept["test_error"], errors="coerce") if len(kept) \
-                else pd.Series(dtype=float)
-            result = verdicts.judge(reference, errors, diverged=int(diverged.sum()),
+            shown = cell_runs(cell)
+            result = verdicts.judge(reference, shown["errors"], diverged=shown["diverged"],
                                     judgeable=judgeable(cell) if len(cell) else True)
             rows.append({
                 "model": CORE_LABELS[model], "kind": model, "R": units,
@@ -60,16 +75,10 @@ def table1(runs: pd.DataFrame) -> pd.DataFrame:
                 "ours_mean": result["mean"], "ours_std": result["std"],
                 "ours_min": result["min"], "ours_max": result["max"],
                 "seeds": result["seeds"], "diverged": result["diverged"],
-                "on_plateau": on_plateau(cell),
-                "per_seed": ", ".join(f"{e:.2f}" for e in errors.dropna()),
-                "agreement": result["agreement"],
-                "budget": int(cell["max_steps"].max()) if len(cell) else None,
-                "steps_mean": float(cell["steps"].mean()) if len(cell) else None,
-                "minutes_mean": float(cell["wall_seconds"].mean()) / 60 if len(cell) else None,
-                "stopped": ", ".join(f"{reason} ×{count}" for reason, count in
-                                     cell["stopped"].value_counts().items()) if len(cell)
-                else None,
-                "verdict": result["verdict"],
+                "on_plateau": on_plateau(cell), "per_seed": shown["per_seed"],
+                "agreement": result["agreement"], "budget": shown["budget"],
+                "steps_mean": shown["steps_mean"], "minutes_mean": shown["minutes_mean"],
+                "stopped": shown["stopped"], "verdict": result["verdict"],
             })
     return pd.DataFrame(rows)
 

@@ -7,7 +7,7 @@ import os
 import pandas as pd
 
 from fwlib import paper, verdicts
-from fwlib.markdown import to_markdown
+from fwlib.markdown import to_markdown, values_per_model
 from fwlib.run.provenance import REPO_ROOT
 from fwlib.tasks.mnist_glimpses import data, glimpses
 from fwlib.tasks.mnist_glimpses.model import CONV_FILTERS, CONV_KERNEL
@@ -123,11 +123,7 @@ def cell_details_markdown(table: pd.DataFrame) -> str:
 
 def deviations_markdown(runs: pd.DataFrame) -> str:
     text = to_markdown(pd.DataFrame(DEVIATIONS, columns=["what", "marked", "choice"]))
-    if not runs.empty and "learning_rate" in runs:
-        rates = runs.groupby("model")["learning_rate"].agg(
-            lambda s: ", ".join(f"{v:g}" for v in sorted(set(s))))
-        text += "\n\nLearning rates used in these runs: " + "; ".join(
-            f"{m}: {r}" for m, r in rates.items()) + "."
+    text += values_per_model(runs, "learning_rate", "Learning rates used in these runs")
     if not runs.empty and "fast_lr" in runs and (runs["model"] == "fast_weights").any():
         etas = sorted(set(runs.loc[runs["model"] == "fast_weights", "fast_lr"]))
         text += " Fast-weight η in these runs: " + ", ".join(f"{v:g}" for v in etas) + "."

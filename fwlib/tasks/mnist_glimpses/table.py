@@ -123,11 +123,8 @@ HOLDS, DOES_NOT_HOLD, UNCLEAR, NOT_JUDGED = "holds", "does not hold", "unclear",
 def compare(fast: list[float], other: list[float]) -> str:
     """``beats``, ``loses`` or ``unclear``: every fast-weights seed below (above) every seed of
     the other model, or overlapping."""
-    if max(fast) < min(other):
-        return "beats"
-    if min(fast) > max(other):
-        return "loses"
-    return "unclear"
+    return {"below": "beats", "above": "loses",
+            "overlap": "unclear"}[verdicts.compare_seeds(fast, other)]
 
 
 def claim(errors: dict[tuple[str, int], list[float]], judgeable: bool = True,
