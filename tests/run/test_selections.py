@@ -125,6 +125,25 @@ def test_the_mnist_selection_table_names_what_was_chosen(tmp_path):
     assert "| 200 | 0.02 | 0.001 | 1.2 | 15000 | True |" in text
 
 
+def test_a_decaying_mnist_step_size_is_a_setting_of_its_own(tmp_path):
+    from fwlib.tasks.mnist_glimpses.report import selection_markdown
+
+    configs = selection.selection_grid(fast_lrs=(0.02,), hidden_units=(50, 200),
+                                       max_steps=1000, learning_rate=3e-3,
+                                       lr_half_lives=(0, 300))
+    assert sorted({c.optim.lr_half_life for c in configs}) == [0, 300]
+    for config in configs:
+        decays = config.optim.lr_half_life > 0
+        record(tmp_path / "runs", config, [0.03, 0.015 if decays else 0.02], test_error=0.0)
+    summary = selection.summarise(tmp_path / "runs", configs, compare_steps=1000)
+    assert set(summary.loc[summary["chosen"], "lr_half_life"]) == {300}
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    text = selection_markdown(tmp_path)
+    assert "Choice of the learning rate, its schedule and η" in text
+    assert "| 50 | 0.02 | 0.003 | 300 | 1.5 |" in text
+    assert "| 50 | 0.02 | 0.003 | constant | 2.0 |" in text
+
+
 def test_a_tie_in_mean_rank_goes_to_the_lower_mean_validation_error(tmp_path):
     configs = selection.selection_grid(fast_lrs=(0.02,), hidden_units=(50, 200),
                                        max_steps=1000, learning_rate=(1e-3, 3e-3))

@@ -140,10 +140,18 @@ def selection_markdown(directory: str | os.PathLike) -> str:
                 "(`python -m fwlib.tasks.mnist_glimpses.selection`).")
     summary = pd.read_csv(path)
     summary["valid_error"] = (100 * summary["valid_error"]).round(2)
+    decays = "lr_half_life" in summary and bool(summary["lr_half_life"].any())
+    if decays:
+        summary["lr_half_life"] = summary["lr_half_life"].map(
+            lambda v: f"{v:,.0f}" if v else "constant")
+    else:
+        summary = summary.drop(columns="lr_half_life", errors="ignore")
     summary = summary.rename(columns={"valid_error": "best validation error (%)",
-                                      "fast_lr": "η", "at_step": "at update"})
-    several = summary["learning_rate"].nunique() > 1
-    what = "the learning rate and η" if several else "η"
+                                      "fast_lr": "η", "at_step": "at update",
+                                      "lr_half_life": "step size halved every"})
+    several = summary["learning_rate"].nunique() > 1 or decays
+    what = "the learning rate, its schedule and η" if decays else (
+        "the learning rate and η" if several else "η")
     return (f"**Choice of {what}** (fast weights, validation split only, seed 0, best "
             f"validation error within the first {int(summary['updates_compared'].max()):,} "
             f"updates; `chosen` marks the setting with the best mean rank over R; "

@@ -8,12 +8,15 @@ therefore compared with smaller values, fast weights at R = 50 and R = 200, one 
 ``compare_steps`` updates, and the η with the best mean rank over the R tried is chosen (on
 a tie, the one with the lower mean of those errors).
 Finished runs are reused (so are runs trained longer than the budget: their histories are
-cut). With several ``--learning-rates`` every (learning rate, η) pair is a setting, ranked
-the same way.
+cut). With several ``--learning-rates`` or ``--lr-half-lives`` (updates over which Adam's step
+size halves; 0: constant) every (learning rate, half-life, η) is a setting, ranked the same
+way.
 
     python -m fwlib.tasks.mnist_glimpses.selection --out results/selection/mnist_glimpses
     python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.02 \
         --learning-rates 0.001 0.003 --max-steps 15000 --out results/selection/mnist_glimpses_lr
+    python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.02 --learning-rates 0.003 \
+        --lr-half-lives 0 3000 --max-steps 15000 --out results/selection/mnist_glimpses_lr
 """
 
 from __future__ import annotations
@@ -34,18 +37,20 @@ COMPARE_STEPS = 5000
 
 
 def selection_grid(fast_lrs=FAST_LRS, hidden_units=UNITS, max_steps: int = COMPARE_STEPS,
-                   learning_rate=3e-3, seed: int = 0):
-    """Fast weights at every R for every η and every learning rate (one value or several)."""
+                   learning_rate=3e-3, seed: int = 0, lr_half_lives=(0,)):
+    """Fast weights at every R for every η, every learning rate (one value or several) and
+    every step-size half-life."""
     rates = [learning_rate] if isinstance(learning_rate, int | float) else list(learning_rate)
-    return [c for lr in rates for eta in fast_lrs
+    return [c for lr in rates for half_life in lr_half_lives for eta in fast_lrs
             for c in table2_grid(["fast_weights"], hidden_units, [seed], max_steps,
-                                 lr, fast_lr=eta, patience=max_steps)]
+                                 lr, lr_half_life=half_life, fast_lr=eta,
+                                 patience=max_steps)]
 
 
 def summarise(runs_dir: str | Path, configs, compare_steps: int = COMPARE_STEPS) -> pd.DataFrame:
     """One row per setting and R: its best validation error within ``compare_steps`` updates,
-    the update it was reached at, and whether its setting (learning rate, η) is the one
-    chosen, by mean rank over the R."""
+    the update it was reached at, and whether its setting (learning rate, half-life, η) is
+    the one chosen, by mean rank over the R."""
     runs = load_runs(runs_dir)
     runs = runs[runs["run"].isin({c.run_name() for c in configs})]
     histories = load_histories(runs_dir, runs)
@@ -56,15 +61,16 @@ def summarise(runs_dir: str | Path, configs, compare_steps: int = COMPARE_STEPS)
         best = history.loc[history["valid_error"].idxmin()]
         rows.append({"R": int(run["hidden_units"]), "fast_lr": float(run["fast_lr"]),
                      "learning_rate": float(run["learning_rate"]),
+                     "lr_half_life": int(run["lr_half_life"]),
                      "valid_error": float(best["valid_error"]), "at_step": int(best["step"]),
                      "updates_compared": int(history["step"].max())})
     summary = pd.DataFrame(rows).sort_values(["R", "valid_error"]).reset_index(drop=True)
     mean_rank = summary.assign(rank=summary.groupby("R")["valid_error"].rank())
-    scores = mean_rank.groupby(["learning_rate", "fast_lr"]).agg(
-        rank=("rank", "mean"), error=("valid_error", "mean"))
+    setting = ["learning_rate", "lr_half_life", "fast_lr"]
+    scores = mean_rank.groupby(setting).agg(rank=("rank", "mean"), error=("valid_error", "mean"))
     chosen = scores.sort_values(["rank", "error"]).index[0]  # ties: the lower mean error
-    summary["chosen"] = [(lr, eta) == chosen for lr, eta in
-                         zip(summary["learning_rate"], summary["fast_lr"], strict=True)]
+    summary["chosen"] = [tuple(row) == chosen
+                         for row in summary[setting].itertuples(index=False)]
     return summary
 
 
@@ -73,12 +79,14 @@ def main(argv=None) -> None:
     parser.add_argument("--fast-lrs", type=float, nargs="+", default=list(FAST_LRS))
     parser.add_argument("--units", type=int, nargs="+", default=list(UNITS))
     parser.add_argument("--learning-rates", type=float, nargs="+", default=[3e-3])
+    parser.add_argument("--lr-half-lives", type=int, nargs="+", default=[0])
     parser.add_argument("--max-steps", type=int, default=COMPARE_STEPS)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path,
                         default=REPO_ROOT / "results" / "selection" / "mnist_glimpses")
     args = parser.parse_args(argv)
-    configs = selection_grid(args.fast_lrs, args.units, args.max_steps, args.learning_rates)
+    configs = selection_grid(args.fast_lrs, args.units, args.max_steps, args.learning_rates,
+                             lr_half_lives=args.lr_half_lives)
     run_grid(configs, args.out / "runs", workers=args.workers, title="η selection")
     summary = summarise(args.out / "runs", configs, args.max_steps)
     summary.to_csv(args.out / "summary.csv", index=False)
