@@ -86,9 +86,12 @@ def test_a_profile_takes_its_base_and_replaces_what_it_names():
     assert seeds["notebooks"]["associative/04_figures"] == default["notebooks"][
         "associative/04_figures"]
     ablations = "associative/03_ablations"
-    assert seeds["notebooks"][ablations] == {**default["notebooks"][ablations],
-                                             "studies": ["layer_norm", "inner_steps", "control"],
-                                             "seeds": [0, 1, 2]}
+    assert seeds["notebooks"][ablations] == {
+        **default["notebooks"][ablations],
+        "studies": ["layer_norm", "inner_steps", "control"], "seeds": [0, 1, 2],
+        "hidden_units": {"default": [20], "inner_steps": [20, 50]},
+        "max_steps": {"default": 25000, 50: 60000},
+        "learning_rate": {"default": 0.003, 50: 0.001}, "fast_lr": {"default": 0.5, 50: 0.1}}
     assert "base" not in seeds and seeds["description"] != default["description"]
 
 

@@ -2,14 +2,15 @@
 earlier reimplementations made from single runs, checked with seeds.
 
 Each study is a list of variants of the fast-weights baseline (LN on, S = 1, λ = 0.95,
-η = 0.5, A(t) holding h(t), K = 4). A variant that equals the baseline is the same run, so it
-is trained once and shared between studies.
+η = 0.5 unless set, A(t) holding h(t), K = 4). A variant that equals the baseline is the same
+run, so it is trained once and shared between studies. Each study may run at R values of its
+own, and the budget, Adam's step size and the baseline's η may be set per R.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -52,18 +53,67 @@ def variants(study: str, *, decays: Iterable[float] = DECAYS,
     raise ValueError(f"studies must be drawn from {', '.join(STUDIES)} (got {study!r})")
 
 
-def plan(studies: Iterable[str], hidden_units: Iterable[int], seeds: Iterable[int],
-         max_steps: int, *, learning_rate: float = 3e-3, eval_every: int = 500,
-         patience: int = 6000, plateau_error: float = 1.0, **study_options) -> pd.DataFrame:
+def units_per_study(studies: Iterable[str], hidden_units) -> dict[str, list[int]]:
+    """The R values of each study: one list for every study, or a mapping from a study (or
+    ``"default"``) to its list."""
+    studies = list(studies)
+    if not isinstance(hidden_units, Mapping):
+        hidden_units = {"default": hidden_units}
+    for key in hidden_units:
+        if key != "default" and key not in studies:
+            raise ValueError(f"hidden_units key {key!r} must be 'default' or a study of this "
+                             f"plan ({', '.join(studies)})")
+    out = {}
+    for study in studies:
+        if study not in hidden_units and "default" not in hidden_units:
+            raise ValueError(f"hidden_units has no R values for the {study} study: give a "
+                             "'default' entry or one named after the study")
+        out[study] = list(hidden_units.get(study, hidden_units.get("default")))
+        check_nonempty(hidden_units=out[study])
+    return out
+
+
+def per_r(name: str, values, units: int):
+    """A setting per R (``{R: value, "default": value}``; R as a number or a string), or
+    one value for every R."""
+    if not isinstance(values, Mapping):
+        return values
+    for key in (units, str(units), "default"):
+        if key in values:
+            return values[key]
+    raise ValueError(f"{name} has no value for R={units}: give a 'default' entry or one "
+                     "keyed by that R")
+
+
+def check_r_keys(name: str, values, units: Iterable[int]) -> None:
+    """Raise ``ValueError`` naming ``name`` when a per-R key is not an R of the plan."""
+    if not isinstance(values, Mapping):
+        return
+    allowed = sorted(set(units))
+    for key in values:
+        if key != "default" and str(key) not in {str(u) for u in allowed}:
+            raise ValueError(f"{name} key {key!r} must be 'default' or an R of hidden_units "
+                             f"({', '.join(map(str, allowed))})")
+
+
+def plan(studies: Iterable[str], hidden_units, seeds: Iterable[int], max_steps, *,
+         learning_rate=3e-3, fast_lr=0.5, eval_every: int = 500, patience: int = 6000,
+         plateau_error: float = 1.0, **study_options) -> pd.DataFrame:
     """One row per (study, variant, R, seed) with its validated :class:`RunConfig`.
 
-    Raises ``ValueError`` naming the parameter before anything runs.
+    ``hidden_units`` is a list of R for every study, or a mapping from a study (or
+    ``"default"``) to its list; ``max_steps``, ``learning_rate`` and ``fast_lr`` (the
+    baseline's η; the η study varies it) are one value, or a mapping from R (or
+    ``"default"``) to a value. Raises ``ValueError`` naming the parameter before anything
+    runs.
     """
-    studies, hidden_units, seeds = list(studies), list(hidden_units), list(seeds)
-    check_nonempty(studies=studies, hidden_units=hidden_units, seeds=seeds)
-    optim = OptimSpec(learning_rate=learning_rate)
-    budget = Budget(max_steps=max_steps, eval_every=eval_every, patience=patience,
-                    plateau_error=plateau_error)
+    studies, seeds = list(studies), list(seeds)
+    check_nonempty(studies=studies, seeds=seeds)
+    units_of = units_per_study(studies, hidden_units)
+    every_r = [u for units in units_of.values() for u in units]
+    for name, values in (("max_steps", max_steps), ("learning_rate", learning_rate),
+                         ("fast_lr", fast_lr)):
+        check_r_keys(name, values, every_r)
     task = AssociativeTask()
     rows = []
     for study in studies:
@@ -71,14 +121,25 @@ def plan(studies: Iterable[str], hidden_units: Iterable[int], seeds: Iterable[in
             change = dict(change)
             value = change.pop("value")
             kind = change.pop("kind", "fast_weights")
-            for units in hidden_units:
+            for units in units_of[study]:
+                optim = OptimSpec(learning_rate=per_r("learning_rate", learning_rate, units))
+                budget = Budget(max_steps=per_r("max_steps", max_steps, units),
+                                eval_every=eval_every, patience=patience,
+                                plateau_error=plateau_error)
+                # η is a fast-weights setting: the control's RNN+LN leaves it at its default
+                eta = per_r("fast_lr", fast_lr, units)
+                base = {"fast_lr": eta} if kind == "fast_weights" else {}
                 for seed in seeds:
                     config = RunConfig(task=task,
-                                       model=CoreSpec(kind=kind, hidden_units=units, **change),
+                                       model=CoreSpec(kind=kind, hidden_units=units,
+                                                      **{**base, **change}),
                                        optim=optim, budget=budget, seed=seed).validate()
                     rows.append({"study": study, "value": value, "R": units, "seed": seed,
-                                 "model": kind, "num_pairs": task.num_pairs, "config": config,
-                                 "run": config.run_name()})
+                                 "model": kind, "num_pairs": task.num_pairs,
+                                 "learning_rate": optim.learning_rate,
+                                 "fast_lr": config.model.fast_lr if kind == "fast_weights"
+                                 else math.nan,
+                                 "config": config, "run": config.run_name()})
     return pd.DataFrame(rows)
 
 
@@ -153,10 +214,14 @@ def claims(results: pd.DataFrame) -> pd.DataFrame:
     """The three claims, each judged on every arm it speaks of: *confirmed*, *refuted*,
     *inconclusive* (the arm that should learn did not, so the budget cannot tell), *too short
     to judge* (budgets below MIN_JUDGE_STEPS), *not judged (one seed)* (an arm with fewer than
-    ``verdicts.MIN_SEEDS`` runs) or *not tested* (an arm is missing)."""
+    ``verdicts.MIN_SEEDS`` runs) or *not tested* (an arm is missing). A claim is not listed
+    at an R where its study was not planned while it was at another R."""
     rows = []
 
-    def add(claim, units, arms, rule, decide):
+    def add(claim, study, units, arms, rule, decide):
+        planned_at = set(results.loc[results["study"] == study, "R"])
+        if planned_at and units not in planned_at:
+            return
         if any(a.empty for a in arms.values()):
             missing = [name for name, a in arms.items() if a.empty]
             verdict, evidence = "not tested", f"missing: {', '.join(missing)}"
@@ -174,7 +239,7 @@ def claims(results: pd.DataFrame) -> pd.DataFrame:
     for units in sorted(results["R"].unique()):
         on = _arm(results, "layer_norm", "on", units)
         off = _arm(results, "layer_norm", "off", units)
-        add("(1) layer norm is crucial for training fast weights", units,
+        add("(1) layer norm is crucial for training fast weights", "layer_norm", units,
             {"LN on": on, "LN off": off},
             f"LN on learns (every seed below {NOT_CONVERGED:g} %) and LN off is worse by more "
             f"than {MUCH_WORSE:g} points; inconclusive when LN on does not learn",
@@ -195,15 +260,15 @@ def claims(results: pd.DataFrame) -> pd.DataFrame:
                 return "refuted"
             return "confirmed" if all(_learned(a) for a in on_arms) else "inconclusive"
 
-        add("(2) without layer norm, S > 1 does not converge", units, present,
+        add("(2) without layer norm, S > 1 does not converge", "inner_steps", units, present,
             f"every LN-off run with S > 1 fails (diverges or ends above {NOT_CONVERGED:g} %) "
             "while the same S with LN on learns; inconclusive when S > 1 with LN on does not "
             "learn either", decide_s)
 
         fast = _arm(results, "control", CORE_LABELS["fast_weights"], units)
         slow = _arm(results, "control", CORE_LABELS["rnn_ln"], units)
-        add("(3) with layer norm, slow weights alone are much worse than fast weights", units,
-            {"fast weights": fast, "RNN+LN": slow},
+        add("(3) with layer norm, slow weights alone are much worse than fast weights",
+            "control", units, {"fast weights": fast, "RNN+LN": slow},
             f"fast weights learn and RNN+LN is worse by more than {MUCH_WORSE:g} points",
             lambda fast=fast, slow=slow: _gap_claim(fast, slow))
     return pd.DataFrame(rows, columns=["claim", "R", "verdict", "evidence", "rule"])

@@ -36,11 +36,11 @@ def train_runs(models, hidden_units, seeds, max_steps, learning_rate, eval_every
 
 
 def ablation_plan(studies, hidden_units, seeds, max_steps, learning_rate, eval_every,
-                  patience, decays, fast_lrs, inner_steps, plateau_error=1.0,
+                  patience, decays, fast_lrs, inner_steps, plateau_error=1.0, fast_lr=0.5,
                   **_) -> pd.DataFrame:
     """Notebook ``03_ablations``: one row per (study, value, R, seed), with its config."""
     return ablations.plan(studies, hidden_units, seeds, max_steps,
-                          learning_rate=learning_rate, eval_every=eval_every,
+                          learning_rate=learning_rate, fast_lr=fast_lr, eval_every=eval_every,
                           patience=patience, plateau_error=plateau_error,
                           decays=decays, fast_lrs=fast_lrs,
                           inner_steps=inner_steps)

@@ -216,6 +216,24 @@ def _eta_used(runs: pd.DataFrame) -> dict:
             for r, g in fast.groupby("hidden_units")}
 
 
+def ablation_settings(runs: pd.DataFrame) -> list[str]:
+    """One line per R of the ablations: its studies, Adam's step size, the baseline's η and
+    the budget (nothing for tables written before these were recorded)."""
+    if not {"learning_rate", "fast_lr", "max_steps"} <= set(runs):
+        return []
+    lines = ["", "Settings per R:", ""]
+    for units, part in runs.groupby("R"):
+        base = part[(part["study"] != "fast_lr") & part["fast_lr"].notna()]["fast_lr"]
+        steps = part["max_steps"].dropna()
+        lines.append(
+            f"- R = {units} ({', '.join(dict.fromkeys(part['study']))}): step size "
+            f"{', '.join(f'{v:g}' for v in sorted(set(part['learning_rate'])))}"
+            + (f", baseline η {', '.join(f'{v:g}' for v in sorted(set(base)))}"
+               if len(base) else "")
+            + (f", at most {int(steps.max()):,} updates" if len(steps) else ""))
+    return lines
+
+
 def ablations_markdown(out_dir: str | os.PathLike) -> str:
     """The three claims with their verdicts, then every study's mean test error."""
     tables_dir = Path(out_dir) / "tables"
@@ -228,7 +246,7 @@ def ablations_markdown(out_dir: str | os.PathLike) -> str:
             f"{', '.join(map(str, sorted(summary['R'].unique())))}; "
             f"{runs['seed'].nunique()} seed(s); {budget}; "
             f"{runs.drop_duplicates('run')['wall_seconds'].sum() / 60:.1f} min of training.",
-            "", to_markdown(claims), "",
+            *ablation_settings(runs), "", to_markdown(claims), "",
             "Test error (%) per study and value, mean ± std over seeds (diverged runs left "
             "out and counted):", "", to_markdown(summary.round(2))]
     return "\n".join(text)

@@ -127,3 +127,89 @@ def test_one_seed_per_arm_gives_no_verdict():
     verdicts = ablations.claims(one_seed)
     assert set(verdicts["verdict"]) == {"not judged (one seed)"}
     assert verdicts["evidence"].str.contains("1 seed").all()
+
+
+def test_a_study_may_run_at_its_own_r_with_settings_per_r():
+    planned = ablations.plan(["layer_norm", "inner_steps"],
+                             {"default": [20], "inner_steps": [20, 50]}, [0],
+                             {"default": 1000, 50: 3000}, learning_rate={"default": 3e-3, 50: 1e-3},
+                             fast_lr={"default": 0.5, "50": 0.1})
+    assert set(planned.loc[planned["study"] == "layer_norm", "R"]) == {20}
+    assert set(planned.loc[planned["study"] == "inner_steps", "R"]) == {20, 50}
+    for row in planned.itertuples():
+        config = row.config
+        wide = row.R == 50
+        assert config.budget.max_steps == (3000 if wide else 1000)
+        assert config.optim.learning_rate == row.learning_rate == (1e-3 if wide else 3e-3)
+        assert config.model.fast_lr == row.fast_lr == (0.1 if wide else 0.5)
+    # the R = 20 runs are those of a plan that sets nothing per R
+    plain = ablations.plan(["layer_norm", "inner_steps"], [20], [0], 1000)
+    assert set(plain["run"]) == set(planned.loc[planned["R"] == 20, "run"])
+
+
+def test_the_control_keeps_its_default_eta_whatever_the_baseline_uses():
+    planned = ablations.plan(["control"], [50], [0], 1000, fast_lr=0.1)
+    rnn = planned[planned["model"] == "rnn_ln"].iloc[0]
+    assert rnn["config"].model.fast_lr == 0.5 and pd.isna(rnn["fast_lr"])
+    assert rnn["run"] == ablations.plan(["control"], [50], [0], 1000).query(
+        "model == 'rnn_ln'")["run"].iloc[0]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"hidden_units": {"dropout": [20]}}, "hidden_units key 'dropout'"),
+    ({"hidden_units": {"layer_norm": [20]}}, "hidden_units has no R values for the control"),
+    ({"hidden_units": {"default": []}}, "hidden_units must list"),
+    ({"learning_rate": {100: 1e-3, "default": 3e-3}}, "learning_rate key 100"),
+    ({"max_steps": {50: 1000}}, "max_steps has no value for R=20"),
+    ({"fast_lr": {"default": -1.0}}, "fast_lr"),
+])
+def test_bad_per_study_or_per_r_settings_are_named(kwargs, message):
+    args = {"hidden_units": [20, 50], "max_steps": 1000, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        ablations.plan(["layer_norm", "control"], args.pop("hidden_units"), [0],
+                       args.pop("max_steps"), **args)
+
+
+def test_a_claim_is_listed_only_at_the_r_its_study_ran():
+    plan = ablations.plan(["layer_norm", "inner_steps"],
+                          {"default": [20], "inner_steps": [20, 50]}, [0, 1], 10_000)
+    rows = []
+    for row in plan.drop_duplicates("run").itertuples():
+        bad = row.value.endswith("off")
+        rows.append({"run": row.run, "test_error": BAD if bad else GOOD,
+                     "valid_error": 0.1, "steps": 10_000, "wall_seconds": 1.0,
+                     "stopped": "budget", "diverged": False, "max_steps": 10_000})
+    verdicts = ablations.claims(ablations.attach_results(plan, pd.DataFrame(rows)))
+    listed = list(zip(verdicts["claim"].str[:3], verdicts["R"], verdicts["verdict"],
+                      strict=True))
+    # layer norm's study ran at R = 20 only; the control's nowhere, so it is named at each R
+    assert listed == [("(1)", 20, "confirmed"), ("(2)", 20, "confirmed"),
+                      ("(3)", 20, "not tested"), ("(2)", 50, "confirmed"),
+                      ("(3)", 50, "not tested")]
+
+
+def test_the_report_names_the_settings_of_each_r(tmp_path):
+    from fwlib.tasks.associative.report import ablation_settings, ablations_markdown
+
+    plan = ablations.plan(["layer_norm", "inner_steps"],
+                          {"default": [20], "inner_steps": [50]}, [0],
+                          {"default": 25_000, 50: 60_000},
+                          learning_rate={"default": 3e-3, 50: 1e-3},
+                          fast_lr={50: 0.1, "default": 0.5})
+    rows = [{"run": r.run, "test_error": 0.1, "valid_error": 0.1, "steps": 100,
+             "wall_seconds": 60.0, "stopped": "budget", "diverged": False,
+             "max_steps": r.config.budget.max_steps}
+            for r in plan.drop_duplicates("run").itertuples()]
+    results = ablations.attach_results(plan, pd.DataFrame(rows))
+    lines = ablation_settings(results)
+    assert ("- R = 20 (layer_norm): step size 0.003, baseline η 0.5, at most 25,000 updates"
+            in lines)
+    assert ("- R = 50 (inner_steps): step size 0.001, baseline η 0.1, at most 60,000 updates"
+            in lines)
+    assert ablation_settings(results.drop(columns="fast_lr")) == []
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    results.to_csv(tables / "ablation_runs.csv", index=False)
+    ablations.summary(results).to_csv(tables / "ablations.csv", index=False)
+    ablations.claims(results).to_csv(tables / "ablation_claims.csv", index=False)
+    assert "Settings per R:" in ablations_markdown(tmp_path)
