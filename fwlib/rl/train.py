@@ -322,7 +322,8 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     folder.write_json("metrics.json", metrics)
-    folder.remove(state["checkpoint"], "state.json")
+    folder.prune(state.get("best_weights"))
+    folder.remove("state.json")
     return metrics
 
 
@@ -347,13 +348,12 @@ def _evaluate(config: RunConfig, folder: RunFolder, learner: Learner, state: dic
         return
     checkpoint = f"ckpt_{state['step']:010d}.npz"
     learner.save(folder.path / checkpoint)
-    previous, state["checkpoint"] = state["checkpoint"], checkpoint
-    previous_best = None
+    state["checkpoint"] = checkpoint
     if state.get("best_eval_catch_rate") is None or eval_rate > state["best_eval_catch_rate"]:
         best = f"best_{state['step']:010d}.npz"
         learner.save_weights(folder.path / best)
-        previous_best, state["best_weights"] = state.get("best_weights"), best
+        state["best_weights"] = best
         state["best_frames"], state["best_eval_catch_rate"] = state["step"], eval_rate
     folder.write_json("state.json", state)  # the commit point
     folder.write_history(state["history"], HISTORY_COLUMNS)
-    folder.remove(previous, previous_best)
+    folder.prune(checkpoint, state["best_weights"])

@@ -170,6 +170,17 @@ class RunFolder:
             if name:
                 (self.path / name).unlink(missing_ok=True)
 
+    def prune(self, *keep: str | None) -> None:
+        """Remove every checkpoint and kept-weights file (``ckpt_*``, ``best_*``) but those in
+        ``keep``: the ones the state names. A process killed between the state's commit point
+        and its clean-up leaves the previous files behind, or files the state never named;
+        this removes them at the next commit."""
+        names = {name for name in keep if name}
+        for pattern in ("ckpt_*", "best_*"):
+            for path in self.path.glob(pattern):
+                if path.name not in names:
+                    path.unlink(missing_ok=True)
+
     @contextlib.contextmanager
     def lock(self):
         """Hold the run's lock (waiting while another process holds it)."""

@@ -223,8 +223,8 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     folder.write_json("metrics.json", metrics)
-    folder.remove(state["checkpoint"], state["checkpoint"] and _optimizer_file(state["checkpoint"]),
-                  "state.json")
+    folder.prune(state["best_weights"])
+    folder.remove("state.json")
     return metrics
 
 
@@ -279,12 +279,11 @@ class _EvalCheckpoint(_keras_callback_base()):
             self.folder.write_history(state["history"], HISTORY_COLUMNS)
             self._update_bar(step, valid_error, losses[0])
             return
-        previous_best = None
         if state["best_valid_error"] is None or valid_error < state["best_valid_error"]:
             state["best_valid_error"], state["best_step"] = valid_error, step
             best = f"best_{step:07d}.weights.h5"
             self.model.save_weights(self.folder.path / best)
-            previous_best, state["best_weights"] = state["best_weights"], best
+            state["best_weights"] = best
         reason = budget.stop_reason(step, valid_error, state["best_valid_error"],
                                     state["best_step"])
         if reason in ("target", "patience"):  # the budget's end is model.fit's
@@ -296,12 +295,10 @@ class _EvalCheckpoint(_keras_callback_base()):
         self.model.save_weights(self.folder.path / checkpoint)
         np.savez(self.folder.path / _optimizer_file(checkpoint),
                  **{f"v{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
-        previous_checkpoint, state["checkpoint"] = state["checkpoint"], checkpoint
+        state["checkpoint"] = checkpoint
         self.folder.write_json("state.json", state)  # the commit point
         self.folder.write_history(state["history"], HISTORY_COLUMNS)
-        if previous_checkpoint:
-            self.folder.remove(previous_checkpoint, _optimizer_file(previous_checkpoint))
-        self.folder.remove(previous_best)
+        self.folder.prune(checkpoint, _optimizer_file(checkpoint), state["best_weights"])
         self._update_bar(step, valid_error, losses[0])
 
     def _update_bar(self, step, valid_error, loss):

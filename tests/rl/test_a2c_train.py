@@ -125,6 +125,16 @@ def test_the_weights_of_the_best_evaluation_are_kept_and_tested(tmp_path):
     assert metrics["last_weights_catch_rate"] is not None and metrics["weights"]
 
 
+def test_files_left_by_a_kill_after_the_commit_point_are_removed(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    for name in ("ckpt_0000000008.npz", "best_0000000008.npz"):
+        (run_dir / name).write_bytes(b"left by a killed process")
+    metrics = train(small(max_steps=1600, eval_every=800), run_dir, progress=False)
+    assert not list(run_dir.glob("ckpt_*"))
+    assert [p.name for p in run_dir.glob("best_*")] == [f"best_{metrics['best_frames']:010d}.npz"]
+
+
 def test_a_diverging_run_stops_at_once(tmp_path):
     config = small(learning_rate=0.9, max_steps=8000)
     import fwlib.rl.train as rl_train

@@ -122,6 +122,20 @@ def test_kill_and_resume_gives_identical_metrics(tmp_path):
     assert not list(run_dir.glob("ckpt_*"))  # no checkpoint litter once finished
 
 
+def test_files_left_by_a_kill_after_the_commit_point_are_removed(tmp_path):
+    """A kill between writing state.json and removing the previous checkpoint (or kept
+    weights) leaves files that the state no longer names; the next commit removes them."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    left = ["ckpt_0000025.weights.h5", "ckpt_0000025.opt.npz", "best_0000025.weights.h5"]
+    for name in left:
+        (run_dir / name).write_bytes(b"left by a killed process")
+    metrics = train(small(max_steps=100), run_dir, progress=False)
+    assert not list(run_dir.glob("ckpt_*"))
+    assert [p.name for p in run_dir.glob("best_*")] == [
+        f"best_{metrics['best_step']:07d}.weights.h5"]
+
+
 def test_finished_run_is_reused_only_where_another_budget_gives_its_result(tmp_path):
     config = small(max_steps=100)
     first = train(config, tmp_path / "run", progress=False)
