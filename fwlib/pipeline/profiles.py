@@ -73,6 +73,16 @@ def read_yaml(path: Path) -> dict:
     return yaml.safe_load(text) or {}
 
 
+def _string_keys(value):
+    """``value`` with every mapping key written as a string (YAML reads ``50:`` as a number):
+    papermill records a notebook's parameters as JSON, whose keys are strings."""
+    if isinstance(value, dict):
+        return {str(key): _string_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(item) for item in value]
+    return value
+
+
 def load_profile(name: str, notebook_names: list[str], directory: Path | None = None,
                  _seen: tuple[str, ...] = ()) -> dict:
     """A profile's settings, its base applied; unknown notebooks are named."""
@@ -91,7 +101,8 @@ def load_profile(name: str, notebook_names: list[str], directory: Path | None = 
         profile["notebooks"] = {n: {**(books.get(n) or {}), **(own.get(n) or {})}
                                 for n in {**books, **own}}
         profile.setdefault("workers", inherited.get("workers"))
-    profile["notebooks"] = profile.get("notebooks") or {}
+    profile["notebooks"] = {book: _string_keys(params or {})
+                            for book, params in (profile.get("notebooks") or {}).items()}
     unknown = sorted(set(profile["notebooks"]) - set(notebook_names))
     if unknown:
         raise PipelineError(f"profile {path.stem!r} names unknown notebook(s) {unknown}; the "

@@ -90,9 +90,23 @@ def test_a_profile_takes_its_base_and_replaces_what_it_names():
         **default["notebooks"][ablations],
         "studies": ["layer_norm", "inner_steps", "control"], "seeds": [0, 1, 2],
         "hidden_units": {"default": [20], "inner_steps": [20, 50]},
-        "max_steps": {"default": 25000, 50: 60000},
-        "learning_rate": {"default": 0.003, 50: 0.001}, "fast_lr": {"default": 0.5, 50: 0.1}}
+        "max_steps": {"default": 25000, "50": 60000},
+        "learning_rate": {"default": 0.003, "50": 0.001}, "fast_lr": {"default": 0.5, "50": 0.1}}
     assert "base" not in seeds and seeds["description"] != default["description"]
+
+
+def test_numeric_keys_of_a_profile_are_read_as_strings(tmp_path):
+    """papermill records parameters as JSON with sorted keys: mixed number and string keys
+    could not be written."""
+    path = tmp_path / "mixed.yaml"
+    path.write_text("notebooks:\n  associative/03_ablations:\n"
+                    "    max_steps: {default: 25000, 50: 60000}\n"
+                    "    hidden_units: {default: [20], inner_steps: [20, 50]}\n")
+    params = pipeline.load_profile(str(path), catalog.notebooks())["notebooks"][
+        "associative/03_ablations"]
+    assert params["max_steps"] == {"default": 25000, "50": 60000}
+    assert params["hidden_units"] == {"default": [20], "inner_steps": [20, 50]}
+    json.dumps(params, sort_keys=True)
 
 
 def test_a_bad_or_circular_base_is_named(tmp_path):
