@@ -21,14 +21,18 @@ def to_markdown(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body])
 
 
+def distinct(values) -> str:
+    """The distinct numbers of ``values``, ascending, as ``"0.001, 0.003"``."""
+    return ", ".join(f"{v:g}" for v in sorted(set(values)))
+
+
 def values_per_model(runs: pd.DataFrame, column: str, what: str,
                      labels: dict | None = None) -> str:
     """``"\\n\\n<what>: <model>: v1, v2; ..."``, the distinct values of ``column`` per model
     in ``runs`` (models named through ``labels`` where given); "" without such runs."""
     if runs.empty or column not in runs:
         return ""
-    values = runs.groupby("model")[column].agg(
-        lambda v: ", ".join(f"{x:g}" for x in sorted(set(v))))
+    values = runs.groupby("model")[column].agg(distinct)
     if labels:
         values = values.rename(index=labels)
     return f"\n\n{what}: " + "; ".join(f"{m}: {v}" for m, v in values.items()) + "."

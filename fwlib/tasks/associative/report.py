@@ -9,7 +9,7 @@ import pandas as pd
 
 from fwlib import paper, verdicts
 from fwlib.cores import CORE_LABELS
-from fwlib.markdown import to_markdown, values_per_model
+from fwlib.markdown import distinct, to_markdown, values_per_model
 from fwlib.run.provenance import REPO_ROOT
 from fwlib.tasks.associative.table import MIN_JUDGE_STEPS, PLATEAU
 
@@ -212,7 +212,7 @@ def _eta_used(runs: pd.DataFrame) -> dict:
     if runs.empty or "fast_lr" not in runs:
         return {}
     fast = runs[runs["model"] == "fast_weights"]
-    return {int(r): ", ".join(f"{v:g}" for v in sorted(set(g["fast_lr"])))
+    return {int(r): distinct(g["fast_lr"])
             for r, g in fast.groupby("hidden_units")}
 
 
@@ -227,9 +227,8 @@ def ablation_settings(runs: pd.DataFrame) -> list[str]:
         steps = part["max_steps"].dropna()
         lines.append(
             f"- R = {units} ({', '.join(dict.fromkeys(part['study']))}): step size "
-            f"{', '.join(f'{v:g}' for v in sorted(set(part['learning_rate'])))}"
-            + (f", baseline η {', '.join(f'{v:g}' for v in sorted(set(base)))}"
-               if len(base) else "")
+            f"{distinct(part['learning_rate'])}"
+            + (f", baseline η {distinct(base)}" if len(base) else "")
             + (f", at most {int(steps.max()):,} updates" if len(steps) else ""))
     return lines
 

@@ -7,7 +7,7 @@ import os
 import pandas as pd
 
 from fwlib import paper, verdicts
-from fwlib.markdown import to_markdown, values_per_model
+from fwlib.markdown import distinct, to_markdown, values_per_model
 from fwlib.run.provenance import REPO_ROOT
 from fwlib.tasks.mnist_glimpses import data, glimpses
 from fwlib.tasks.mnist_glimpses.model import CONV_FILTERS, CONV_KERNEL
@@ -125,8 +125,8 @@ def deviations_markdown(runs: pd.DataFrame) -> str:
     text = to_markdown(pd.DataFrame(DEVIATIONS, columns=["what", "marked", "choice"]))
     text += values_per_model(runs, "learning_rate", "Learning rates used in these runs")
     if not runs.empty and "fast_lr" in runs and (runs["model"] == "fast_weights").any():
-        etas = sorted(set(runs.loc[runs["model"] == "fast_weights", "fast_lr"]))
-        text += " Fast-weight η in these runs: " + ", ".join(f"{v:g}" for v in etas) + "."
+        etas = distinct(runs.loc[runs["model"] == "fast_weights", "fast_lr"])
+        text += f" Fast-weight η in these runs: {etas}."
     return text
 
 

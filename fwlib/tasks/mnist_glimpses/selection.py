@@ -16,7 +16,8 @@ way.
     python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.02 \
         --learning-rates 0.001 0.003 --max-steps 15000 --out results/selection/mnist_glimpses_lr
     python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.02 --learning-rates 0.003 \
-        --lr-half-lives 0 3000 --max-steps 15000 --out results/selection/mnist_glimpses_lr
+        --lr-half-lives 0 3000 --units 200 50 --max-steps 15000 \
+        --out results/selection/mnist_glimpses_schedule
 """
 
 from __future__ import annotations
