@@ -121,6 +121,16 @@ class RunFolder:
         return [(int(step), float(error))
                 for step, error in zip(history["step"], history["valid_error"], strict=True)]
 
+    def best_weights(self) -> Path | None:
+        """The file of the run's kept (best-validation) weights: the one its state names while
+        it trains, the ``best_*`` file it keeps once finished; None before its first
+        evaluation."""
+        state = self.read_state()
+        if state and state.get("best_weights"):
+            return self.path / state["best_weights"]
+        found = sorted(self.path.glob("best_*.weights.h5"))
+        return found[-1] if found else None
+
     def write_config(self, config: RunConfig) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write(self.config_path, json.dumps(config.to_dict(), indent=2))

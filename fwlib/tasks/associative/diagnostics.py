@@ -21,19 +21,10 @@ import pandas as pd
 
 from fwlib.cores.diagnostics import core_inputs, fast_slow_norms, find_fast_weights_layer
 from fwlib.run.config import RunConfig
+from fwlib.run.folder import RunFolder
 from fwlib.run.seeding import seed_everything
 
 STAGES = ("initial", "trained")
-
-
-def _best_weights(run_dir: Path) -> Path | None:
-    state_file = run_dir / "state.json"
-    if state_file.exists():
-        best = json.loads(state_file.read_text()).get("best_weights")
-        if best:
-            return run_dir / best
-    found = sorted(run_dir.glob("best_*.weights.h5"))
-    return found[-1] if found else None
 
 
 def run_norms(run_dir: str | os.PathLike, examples: int = 512) -> pd.DataFrame:
@@ -50,7 +41,7 @@ def run_norms(run_dir: str | os.PathLike, examples: int = 512) -> pd.DataFrame:
     rows = []
     for stage in STAGES:
         if stage == "trained":
-            best = _best_weights(run_dir)
+            best = RunFolder(run_dir).best_weights()
             if best is None:
                 break
             model.load_weights(best)

@@ -159,6 +159,25 @@ def selection_markdown(directory: str | os.PathLike) -> str:
             + to_markdown(summary.drop(columns=["updates_compared"])))
 
 
+def without_fast_weights_markdown(without: pd.DataFrame) -> str:
+    """The fast weights' share of each width's validation error: per R, mean over seeds with
+    η as trained and with η = 0 at test time (:mod:`.diagnostics`)."""
+    by_r = without.groupby("hidden_units").agg(
+        seeds=("seed", "count"), valid_error=("valid_error", "mean"),
+        without=("valid_error_without_fast_weights", "mean")).reset_index()
+    shown = pd.DataFrame({
+        "R": by_r["hidden_units"], "seeds": by_r["seeds"],
+        "validation error, as trained (%)": (100 * by_r["valid_error"]).round(2),
+        "with η = 0 at test time (%)": (100 * by_r["without"]).round(2)})
+    return ("### Do the fast-weights models use their fast weights?\n\n"
+            + to_markdown(shown) + "\n\nEach fast-weights run's kept weights on the validation "
+            "split, as trained and with the fast-weight learning rate η set to 0 at test time "
+            "(A(t) stays 0, so each step sees only the slow weights); mean over seeds. A "
+            "large rise means the trained model relies on its fast weights: where fast "
+            "weights fall short of the paper here, it is not because a small η switched them "
+            "off. Per run: `tables/without_fast_weights.csv`.")
+
+
 def section(out_dir: str | os.PathLike, profile: str) -> None:
     """Display this experiment's section of the report."""
     from IPython.display import Image, Markdown, display  # noqa: PLC0415
@@ -206,6 +225,9 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
             "lowest: a validation loss well above the training loss means the model already "
             "fits its training images better than new ones, so further updates mostly "
             "improve that fit."))
+    without_path = folder / "tables" / "without_fast_weights.csv"
+    if without_path.exists() and len(without := pd.read_csv(without_path)):
+        display(Markdown(without_fast_weights_markdown(without)))
     curves = folder / "figures" / "table2_curves.png"
     if curves.exists():
         display(Markdown("### Learning curves"))

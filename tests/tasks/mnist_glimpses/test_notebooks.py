@@ -74,6 +74,14 @@ def test_recorded_metrics_are_read_back(executed):
     assert (folder / "figures" / "table2_curves.png").exists()
     assert "Fast weights" in (folder / "tables" / "table2.md").read_text()
 
+    without = pd.read_csv(folder / "tables" / "without_fast_weights.csv")
+    assert list(without["run"]) == [run["run"]]
+    # the kept weights, evaluated again, give back the recorded validation error (one
+    # example is 1e-4; Keras records the accuracy in float32)
+    assert without["valid_error"].iloc[0] == pytest.approx(run["valid_error"], abs=1e-6)
+    assert without["valid_error_recorded"].iloc[0] == run["valid_error"]
+    assert 0.0 <= without["valid_error_without_fast_weights"].iloc[0] <= 1.0
+
 
 def test_the_report_section_reads_what_the_notebooks_wrote(executed, monkeypatch):
     from IPython import display as ipython_display
@@ -87,6 +95,7 @@ def test_the_report_section_reads_what_the_notebooks_wrote(executed, monkeypatch
                      if isinstance(getattr(item, "data", None), str))
     assert "Table 2: MNIST test error" in text and "Too short to judge" in text
     assert "Deviations and assumptions" in text
+    assert "use their fast weights?" in text and "with η = 0 at test time" in text
 
     shown.clear()
     report.section(executed / "nothing_here", "tiny")
@@ -99,3 +108,19 @@ def test_a_missing_input_names_the_notebook_to_run_first(tmp_path):
         _run("mnist_glimpses/02_grid", tmp_path / "empty", tmp_path,
              **TINY["mnist_glimpses/02_grid"])
     assert not (tmp_path / "empty" / "mnist_glimpses" / "runs").exists()
+
+
+def test_the_fast_weights_check_refuses_other_runs(executed, tmp_path):
+    from fwlib.tasks.mnist_glimpses import diagnostics
+
+    run_dir = Path(load_runs(plans.task_dir(executed) / "runs")["run_dir"].iloc[0])
+    other = tmp_path / "lstm_run"
+    other.mkdir()
+    config = json.loads((run_dir / "config.json").read_text())
+    config["model"]["kind"] = "lstm"
+    (other / "config.json").write_text(json.dumps(config))
+    (other / "metrics.json").write_text((run_dir / "metrics.json").read_text())
+    with pytest.raises(ValueError, match="lstm run, not fast_weights"):
+        diagnostics.without_fast_weights(other)
+    with pytest.raises(ValueError, match="no finished run"):
+        diagnostics.without_fast_weights(tmp_path / "nothing")
