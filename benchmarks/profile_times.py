@@ -18,6 +18,14 @@ another R; K ≠ 4 in proportion to the sequence length 2K + 3), then the runs a
 each number of ``--workers`` (one run per worker, longest first, each to the worker that
 frees first), which gives the wall-clock with that many cores. Early stopping makes the real
 time shorter. Written to ``profile_estimate.md``.
+
+``--recorded FOLDER`` charges each planned run that has finished under that results folder
+its recorded number of updates instead of its whole budget (early stopping included): what
+training the profile again from scratch would take at the per-update times of ``--timings``,
+since a run trained again stops at the same update.
+
+    python benchmarks/profile_times.py --results-root results/benchmarks/idle_seeds_table1 \
+        --profiles seeds --estimate seeds --timings seeds --recorded results/seeds --workers 1 2
 """
 
 from __future__ import annotations
@@ -156,50 +164,70 @@ def makespan(seconds: list[float], workers: int) -> float:
     return max(free)
 
 
+def recorded_steps(config, folder: Path | None) -> int | None:
+    """The number of updates the run of ``config`` took in the runs folder ``folder``; None
+    where it has not finished there."""
+    if folder is None:
+        return None
+    metrics = folder / config.run_name() / "metrics.json"
+    return json.loads(metrics.read_text())["steps"] if metrics.exists() else None
+
+
 def estimate(profile_name: str, timings_dir: Path,
-             workers: tuple[int, ...] = (1, 2, 16, 64)) -> list[dict]:
+             workers: tuple[int, ...] = (1, 2, 16, 64),
+             recorded_root: Path | None = None) -> list[dict]:
     """Upper bound on the training time of each training notebook of a profile, with each
     number of workers; a run that an earlier notebook also plans (the capacity study's K = 4
-    runs are Table 1's) is charged to the earlier one only."""
+    runs are Table 1's) is charged to the earlier one only. With ``recorded_root`` (a results
+    folder), a run finished there is charged its recorded updates, not its whole budget."""
     timed = seconds_per_update(load_runs(timings_dir))
     planned = plan(profile_name)
     rows = []
     charged_before = set()  # (runs folder, run): a run two notebooks share is trained once
     for notebook, configs in planned["runs"].items():
         folder = catalog.runs_dir(notebook, Path("."))
+        recorded = None if recorded_root is None else catalog.runs_dir(notebook, recorded_root)
         configs = [c for c in configs if (folder, c.run_name()) not in charged_before]
         charged_before |= {(folder, c.run_name()) for c in configs}
         if not configs:
             continue
         charged = [(c, charge(c, timed)) for c in configs]
         untimed = sum(spu is None for _, spu in charged)
-        configs = [c for c, spu in charged if spu is not None]
-        seconds = [c.budget.max_steps * spu for c, spu in charged if spu is not None]
-        if not configs:
+        steps = [(recorded_steps(c, recorded), c.budget.max_steps, spu) for c, spu in charged
+                 if spu is not None]
+        if not steps:
             continue
-        row = {"profile": profile_name, "notebook": notebook, "runs": len(configs),
-               "untimed": untimed,
-               "updates": sum(c.budget.max_steps for c in configs),
+        updates = [done if done is not None else budget for done, budget, _ in steps]
+        seconds = [n * spu for n, (_, _, spu) in zip(updates, steps, strict=True)]
+        row = {"profile": profile_name, "notebook": notebook, "runs": len(steps),
+               "untimed": untimed, "recorded": sum(done is not None for done, _, _ in steps),
+               "updates": sum(updates),
                "hours_at_most": sum(seconds) / 3600}
         row.update({f"hours_{n}_workers": makespan(seconds, n) / 3600 for n in workers})
         rows.append(row)
     return rows
 
 
-def estimate_markdown(rows: list[dict], timings_dir: Path) -> str:
+def estimate_markdown(rows: list[dict], timings_dir: Path, recorded_root: Path | None = None
+                      ) -> str:
     counts = [int(k.split("_")[1]) for k in rows[0] if k.startswith("hours_") and
               k.endswith("_workers")] if rows else []
-    lines = [f"Upper bound on training time: every planned run charged its whole budget at the "
-             f"seconds per update of the runs under `{timings_dir}` (one run per worker, one "
-             "TensorFlow thread per run), spread over N workers; runs of a kind without a "
-             "timing are left out and counted.", "",
-             "| profile | notebook | runs (left out) | updates | "
+    if recorded_root is None:
+        charged = "Upper bound on training time: every planned run charged its whole budget at"
+    else:
+        charged = (f"Training time from scratch: every planned run charged the updates it took "
+                   f"under `{recorded_root}` (its whole budget where it has not finished "
+                   "there; `recorded` counts the others) at")
+    lines = [f"{charged} the seconds per update of the runs under `{timings_dir}` (one run per "
+             "worker, one TensorFlow thread per run), spread over N workers; runs of a kind "
+             "without a timing are left out and counted.", "",
+             "| profile | notebook | runs (left out) | recorded | updates | "
              + " | ".join(f"hours, {n} worker{'s' if n > 1 else ''}" for n in counts) + " |",
-             "|---|---|---:|---:|" + "---:|" * len(counts)]
+             "|---|---|---:|---:|---:|" + "---:|" * len(counts)]
     for r in rows:
         lines.append(f"| {r['profile']} | {r['notebook']} | {r['runs']} ({r['untimed']}) | "
-                     f"{r['updates']:,} | "
-                     + " | ".join(f"{r[f'hours_{n}_workers']:.1f}" for n in counts) + " |")
+                     f"{r['recorded']} | {r['updates']:,} | "
+                     + " | ".join(f"{r[f'hours_{n}_workers']:.2f}" for n in counts) + " |")
     if rows:
         lines += ["", "| all notebooks | " + " | ".join(
             f"{n} worker{'s' if n > 1 else ''}: "
@@ -218,6 +246,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timings", metavar="PROFILE", default="default",
                         help="profile whose finished runs give the seconds per update "
                              "(default: default)")
+    parser.add_argument("--recorded", type=Path, metavar="FOLDER",
+                        help="charge runs finished in this results folder their recorded "
+                             "updates (default: every run its whole budget)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 16, 64],
                         help="worker counts of the estimate (default: 1 2 16 64)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "benchmarks",
@@ -237,6 +268,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if not (args.results_root / args.timings / "runs").is_dir():
             parser.error(f"argument --timings: {args.timings!r} has no runs under "
                          f"{args.results_root}")
+    if args.recorded is not None and args.estimate is None:
+        parser.error("argument --recorded: needs --estimate")
+    if args.recorded is not None and not args.recorded.is_dir():
+        parser.error(f"argument --recorded: {args.recorded} is not a folder")
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"argument --out: {args.out} exists and is not a folder")
     return args
@@ -257,8 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         timings_dir = args.results_root / args.timings
         shown = (timings_dir.resolve().relative_to(REPO_ROOT)
                  if timings_dir.resolve().is_relative_to(REPO_ROOT) else timings_dir)
-        text = estimate_markdown(estimate(args.estimate, timings_dir, tuple(args.workers)),
-                                 shown)
+        text = estimate_markdown(estimate(args.estimate, timings_dir, tuple(args.workers),
+                                          args.recorded), shown, args.recorded)
         (args.out / "profile_estimate.md").write_text(text)
         print(text)
     return 0

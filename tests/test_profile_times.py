@@ -117,3 +117,31 @@ def test_makespan_spreads_the_longest_runs_first():
     assert times.makespan([5, 4, 3, 3, 3], 2) == 10
     assert times.makespan([5, 4, 3], 1) == 12
     assert times.makespan([5, 4, 3], 64) == 5
+
+
+def test_recorded_runs_are_charged_the_updates_they_took(tmp_path):
+    planned = times.plan("smoke")["runs"]["associative/02_train"]
+    recorded = tmp_path / "recorded"
+    run_dir = times.catalog.runs_dir("associative/02_train", recorded) / planned[0].run_name()
+    run_dir.mkdir(parents=True)
+    (run_dir / "metrics.json").write_text(json.dumps({"steps": 150}))
+    full = times.estimate("smoke", _timings(tmp_path / "timings"), workers=(1,))
+    replay = times.estimate("smoke", _timings(tmp_path / "timings2"), workers=(1,),
+                            recorded_root=recorded)
+    assert (full[0]["recorded"], replay[0]["recorded"]) == (0, 1)
+    saved = planned[0].budget.max_steps - 150
+    assert replay[0]["updates"] == full[0]["updates"] - saved
+    assert replay[0]["hours_1_workers"] == pytest.approx(
+        full[0]["hours_1_workers"] - saved * 0.001 / 3600)
+    assert [r["updates"] for r in replay[1:]] == [r["updates"] for r in full[1:]]
+    text = times.estimate_markdown(replay, tmp_path, recorded)
+    assert "the updates it took" in text and "| recorded |" in text
+
+
+def test_recorded_needs_an_estimate_and_a_folder(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        times.parse_args(["--recorded", str(tmp_path)])
+    assert "--recorded: needs --estimate" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        times.parse_args(["--estimate", "smoke", "--recorded", str(tmp_path / "absent")])
+    assert "is not a folder" in capsys.readouterr().err
