@@ -10,16 +10,24 @@ from fwlib.run.config import RunConfig
 from fwlib.run.folder import RunFolder
 
 
+def setting(name: str, values, keys: Iterable, missing: str):
+    """``values`` itself when it is a plain value; else the entry under the first of ``keys``
+    that it has (most specific first), or a ``ValueError`` naming ``name`` and what has no
+    value (``missing``)."""
+    if not isinstance(values, Mapping):
+        return values
+    for key in keys:
+        if key in values:
+            return values[key]
+    raise ValueError(f"{name} has no value for {missing}")
+
+
 def per_cell(name: str, values, model: str, hidden_units: int):
     """A value set per cell: ``"model@R"``, else ``"model"``, else ``"default"``; a plain
     value applies to every cell."""
-    if not isinstance(values, Mapping):
-        return values
-    for key in (f"{model}@{hidden_units}", model, "default"):
-        if key in values:
-            return values[key]
-    raise ValueError(f"{name} has no value for {model} at R={hidden_units}: give a "
-                     "'default' entry or one named 'model' or 'model@R'")
+    return setting(name, values, (f"{model}@{hidden_units}", model, "default"),
+                   f"{model} at R={hidden_units}: give a 'default' entry or one named "
+                   "'model' or 'model@R'")
 
 
 def check_cell_keys(name: str, values, kinds: Iterable[str]) -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 from fwlib import verdicts
 from fwlib.cores import CORE_LABELS, CoreSpec
 from fwlib.run.config import Budget, OptimSpec, RunConfig
-from fwlib.run.grid import check_nonempty
+from fwlib.run.grid import check_nonempty, setting
 from fwlib.tasks.associative import AssociativeTask
 
 STUDIES = ("layer_norm", "inner_steps", "decay", "fast_lr", "indexing", "control")
@@ -76,13 +76,8 @@ def units_per_study(studies: Iterable[str], hidden_units) -> dict[str, list[int]
 def per_r(name: str, values, units: int):
     """A setting per R (``{R: value, "default": value}``; R as a number or a string), or
     one value for every R."""
-    if not isinstance(values, Mapping):
-        return values
-    for key in (units, str(units), "default"):
-        if key in values:
-            return values[key]
-    raise ValueError(f"{name} has no value for R={units}: give a 'default' entry or one "
-                     "keyed by that R")
+    return setting(name, values, (units, str(units), "default"),
+                   f"R={units}: give a 'default' entry or one keyed by that R")
 
 
 def check_r_keys(name: str, values, units: Iterable[int]) -> None:
