@@ -319,3 +319,27 @@ def test_runs_recorded_before_a_field_existed_are_read_with_its_default(tmp_path
     runs = load_runs(tmp_path)
     assert runs.loc[0, "lr_half_life"] == 0 and runs.loc[0, "plateau_error"] == 1.0
     assert runs.loc[0, "learning_rate"] == 1e-3 and runs.loc[0, "model"] == "lstm"
+
+
+def test_mnist_runs_trained_longer_are_reused_and_shorter_ones_refused(tmp_path):
+    import dataclasses
+
+    from fwlib.run.folder import BudgetChanged
+    from fwlib.run.parallel import run_grid
+
+    longer, shorter, fresh = selection.selection_grid(fast_lrs=(0.5, 0.1, 0.02),
+                                                      hidden_units=(50,), max_steps=1000)
+    record(tmp_path, dataclasses.replace(
+        longer, budget=dataclasses.replace(longer.budget, max_steps=1500, patience=1500)),
+        [0.05, 0.03, 0.02], test_error=0.1)
+    record(tmp_path, dataclasses.replace(
+        shorter, budget=dataclasses.replace(shorter.budget, max_steps=500, patience=500)),
+        [0.05], test_error=0.1)
+    planned = selection.reuse_recorded([longer, shorter, fresh], tmp_path, compare_steps=1000)
+    assert planned[0].budget.max_steps == 1500  # covers the 1,000 compared updates: reused
+    assert planned[1] is shorter and planned[2] is fresh  # stopped before them; not run
+    with pytest.raises(BudgetChanged, match="delete the folder"):
+        run_grid(planned, tmp_path, workers=1, progress=False)
+    summary = selection.summarise(tmp_path, planned[:1], compare_steps=1000)
+    assert list(summary["updates_compared"]) == [1000]
+    assert list(summary["valid_error"]) == [0.03]

@@ -7,10 +7,11 @@ therefore compared with smaller values, fast weights at R = 50 and R = 200, one 
 3e-3; each setting is judged by its best **validation** error within the first
 ``compare_steps`` updates, and the η with the best mean rank over the R tried is chosen (on
 a tie, the one with the lower mean of those errors).
-Finished runs are reused (so are runs trained longer than the budget: their histories are
-cut). With several ``--learning-rates`` or ``--lr-half-lives`` (updates over which Adam's step
-size halves; 0: constant) every (learning rate, half-life, η) is a setting, ranked the same
-way.
+Finished runs are reused, and so is a finished run trained under another budget (a longer
+one, say) that covers the updates compared: it is planned with the budget it had, and its
+history is cut at ``compare_steps``. With several ``--learning-rates`` or
+``--lr-half-lives`` (updates over which Adam's step size halves; 0: constant) every (learning rate,
+half-life, η) is a setting, ranked the same way.
 
     python -m fwlib.tasks.mnist_glimpses.selection --out results/selection/mnist_glimpses
     python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.02 \
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from fwlib.run.folder import RunFolder
 from fwlib.run.parallel import run_grid
 from fwlib.run.provenance import REPO_ROOT
 from fwlib.run.store import load_histories, load_runs
@@ -46,6 +48,22 @@ def selection_grid(fast_lrs=FAST_LRS, hidden_units=UNITS, max_steps: int = COMPA
             for c in table2_grid(["fast_weights"], hidden_units, [seed], max_steps,
                                  lr, lr_half_life=half_life, fast_lr=eta,
                                  patience=max_steps)]
+
+
+def reuse_recorded(configs, runs_dir: str | Path, compare_steps: int) -> list:
+    """Each planned config, or, where ``runs_dir`` holds the same run finished under another
+    budget with at least ``compare_steps`` updates, that run's recorded config (so it is
+    reused, not refused: its first ``compare_steps`` updates are the same either way). A run
+    that stopped before ``compare_steps`` stays planned as asked, and the grid refuses its
+    folder with the reason."""
+    out = []
+    for config in configs:
+        folder = RunFolder(Path(runs_dir) / config.run_name())
+        recorded = folder.recorded_config() if folder.finished() else None
+        covers = (recorded is not None and recorded.run_id() == config.run_id()
+                  and folder.metrics()["steps"] >= compare_steps)
+        out.append(recorded if covers else config)
+    return out
 
 
 def summarise(runs_dir: str | Path, configs, compare_steps: int = COMPARE_STEPS) -> pd.DataFrame:
@@ -88,6 +106,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     configs = selection_grid(args.fast_lrs, args.units, args.max_steps, args.learning_rates,
                              lr_half_lives=args.lr_half_lives)
+    configs = reuse_recorded(configs, args.out / "runs", args.max_steps)
     run_grid(configs, args.out / "runs", workers=args.workers, title="η selection")
     summary = summarise(args.out / "runs", configs, args.max_steps)
     summary.to_csv(args.out / "summary.csv", index=False)
