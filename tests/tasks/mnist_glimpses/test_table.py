@@ -118,3 +118,20 @@ def test_fit_at_best_reads_each_runs_best_update():
     fast = fit[fit["model"] == "Fast weights"].iloc[0]
     assert fast["best update"] == 1000 and fast["valid / train loss"] == pytest.approx(3.0)
     assert table.fit_at_best(histories.iloc[:0]).empty
+
+
+@pytest.mark.parametrize("without, says", [
+    ((0.85, 0.90), "Every run relies on its fast weights: without them its validation error "
+                   "rises by 83.0 to 88.0 points"),
+    ((0.025, 0.021), "No run uses its fast weights to any effect"),
+    ((0.85, 0.025), "The runs differ"),
+])
+def test_the_fast_weights_check_says_only_what_the_runs_show(without, says):
+    from fwlib.tasks.mnist_glimpses.report import without_fast_weights_markdown
+
+    table = pd.DataFrame({"hidden_units": [50, 200], "seed": [0, 0],
+                          "valid_error": [0.02, 0.02],
+                          "valid_error_without_fast_weights": list(without)})
+    text = without_fast_weights_markdown(table)
+    assert says in text
+    assert ("not because a small η" in text) == says.startswith("Every run")
