@@ -63,9 +63,9 @@ DEVIATIONS = [
     ("Fast-weight learning rate η", "deviation",
      "The paper's η = 0.5 makes the fast-weight read dozens of times the slow term at "
      "initialisation, more so as R grows (see the diagnosis in the associative-retrieval "
-     "section). η was chosen on the validation split among 0.5, 0.1 and 0.02 at R = 50 and "
-     "R = 200 (table below); the value used by each profile's runs is listed under this "
-     "table."),
+     "section). η was chosen on the validation split among 0.5, 0.1, 0.02 and 0.005 at "
+     "R = 50 and R = 200 (table below); the value used by each profile's runs is listed "
+     "under this table."),
     ("IRNN, LSTM", "A",
      "As in Table 1: ReLU RNN with identity recurrent weights (Le et al. 2015); "
      "`keras.layers.LSTM` with its defaults."),

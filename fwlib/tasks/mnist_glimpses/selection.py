@@ -34,7 +34,7 @@ from fwlib.run.provenance import REPO_ROOT
 from fwlib.run.store import load_histories, load_runs
 from fwlib.tasks.mnist_glimpses.plans import table2_grid
 
-FAST_LRS = (0.5, 0.1, 0.02)
+FAST_LRS = (0.5, 0.1, 0.02, 0.005)
 UNITS = (50, 200)
 COMPARE_STEPS = 5000
 
