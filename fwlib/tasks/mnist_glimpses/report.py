@@ -252,7 +252,7 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
                          "per width; the band is ± 1 std over seeds where there are several."))
     display(Markdown("### Deviations and assumptions\n\n" + deviations_markdown(runs)))
     display(Markdown(selection_markdown(REPO_ROOT / "results" / "selection" / FOLDER)))
-    for suffix in ("_lr", "_schedule"):  # the learning rate, then its schedule
+    for suffix in ("_lr", "_schedule", "_eta"):  # the learning rate, its schedule, η at length
         searched = REPO_ROOT / "results" / "selection" / f"{FOLDER}{suffix}"
         if (searched / "summary.csv").exists():
             display(Markdown(selection_markdown(searched)))
