@@ -19,8 +19,8 @@ half-life, η) is a setting, ranked the same way.
     python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.02 --learning-rates 0.003 \
         --lr-half-lives 0 3000 --units 200 50 --max-steps 15000 \
         --out results/selection/mnist_glimpses_schedule
-    python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.005 0.02 --units 200 \
-        --max-steps 15000 --out results/selection/mnist_glimpses_eta
+    python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.005 0.02 \
+        --units 200 100 50 --max-steps 15000 --out results/selection/mnist_glimpses_eta
 """
 
 from __future__ import annotations
