@@ -38,6 +38,7 @@ import sys
 from pathlib import Path
 
 from fwlib.pipeline import PipelineError, catalog, executions, plan
+from fwlib.run.folder import RunFolder
 from fwlib.run.store import load_runs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -169,8 +170,8 @@ def recorded_steps(config, folder: Path | None) -> int | None:
     where it has not finished there."""
     if folder is None:
         return None
-    metrics = folder / config.run_name() / "metrics.json"
-    return json.loads(metrics.read_text())["steps"] if metrics.exists() else None
+    run = RunFolder(folder / config.run_name())
+    return run.metrics()["steps"] if run.finished() else None
 
 
 def estimate(profile_name: str, timings_dir: Path,

@@ -10,8 +10,8 @@ a tie, the one with the lower mean of those errors).
 Finished runs are reused, and so is a finished run trained under another budget (a longer
 one, say) that covers the updates compared: it is planned with the budget it had, and its
 history is cut at ``compare_steps``. With several ``--learning-rates`` or
-``--lr-half-lives`` (updates over which Adam's step size halves; 0: constant) every (learning rate,
-half-life, η) is a setting, ranked the same way.
+``--lr-half-lives`` (updates over which Adam's step size halves; 0: constant) every
+(learning rate, half-life, η) is a setting, ranked the same way.
 
     python -m fwlib.tasks.mnist_glimpses.selection --out results/selection/mnist_glimpses
     python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.02 \
