@@ -343,3 +343,33 @@ def test_mnist_runs_trained_longer_are_reused_and_shorter_ones_refused(tmp_path)
     summary = selection.summarise(tmp_path, planned[:1], compare_steps=1000)
     assert list(summary["updates_compared"]) == [1000]
     assert list(summary["valid_error"]) == [0.03]
+
+
+def test_mnist_glimpse_inputs_are_settings_and_shown_as_not_adopted(tmp_path):
+    from fwlib.tasks.mnist_glimpses.report import selection_markdown
+
+    configs = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(200,), max_steps=1000,
+                                       orders=("coarse_fine", "fine_centre"),
+                                       encoder_units=(100, 0))
+    inputs = {(c.task.order, c.model.encoder_units): c for c in configs}
+    assert sorted(inputs) == [("coarse_fine", 0), ("coarse_fine", 100),
+                              ("fine_centre", 0), ("fine_centre", 100)]
+    assert len({c.run_name() for c in configs}) == 4
+    # the default input is the run the plain search plans: one run, reused by both
+    plain, = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(200,), max_steps=1000)
+    assert inputs["coarse_fine", 100].run_name() == plain.run_name()
+    errors = {("coarse_fine", 100): 0.02, ("coarse_fine", 0): 0.03,
+              ("fine_centre", 100): 0.015, ("fine_centre", 0): 0.025}
+    for key, config in inputs.items():
+        record(tmp_path / "runs", config, [0.05, errors[key]], test_error=0.0)
+    summary = selection.summarise(tmp_path / "runs", configs, compare_steps=1000)
+    chosen = summary[summary["chosen"]]
+    assert chosen[["order", "encoder_units"]].values.tolist() == [["fine_centre", 100]]
+    # a search that varies neither keeps its columns as before
+    alone = selection.summarise(tmp_path / "runs", [plain], compare_steps=1000)
+    assert "order" not in alone and "encoder_units" not in alone
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    text = selection_markdown(tmp_path)
+    assert "Fast weights with another glimpse order and glimpse encoder" in text
+    assert "not adopted" in text
+    assert "| 200 | 0.005 | 0.003 | fine_centre | 100 | 1.5 |" in text

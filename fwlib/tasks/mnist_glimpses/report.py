@@ -149,16 +149,29 @@ def selection_markdown(directory: str | os.PathLike) -> str:
             lambda v: f"{v:,.0f}" if v else "constant")
     else:
         summary = summary.drop(columns="lr_half_life", errors="ignore")
+    inputs = [name for column, name in (("order", "glimpse order"),
+                                        ("encoder_units", "glimpse encoder"))
+              if column in summary]
     summary = summary.rename(columns={"valid_error": "best validation error (%)",
                                       "fast_lr": "η", "at_step": "at update",
-                                      "lr_half_life": "step size halved every"})
+                                      "lr_half_life": "step size halved every",
+                                      "order": "glimpse order",
+                                      "encoder_units": "encoder ReLUs (0: none)"})
     several = summary["learning_rate"].nunique() > 1 or decays
     what = "the learning rate, its schedule and η" if decays else (
         "the learning rate and η" if several else "η")
-    return (f"**Choice of {what}** (fast weights, validation split only, seed 0, best "
+    heading = f"Choice of {what}"
+    note = ""
+    if inputs:
+        heading = f"Fast weights with another {' and '.join(inputs)}"
+        note = (" Table 2 reads every model's glimpses the same way (its deviations name how),"
+                " so an input that suits fast weights alone is shown here, not adopted: it "
+                "would be chosen on one model's validation error and need every model trained "
+                "again.")
+    return (f"**{heading}** (fast weights, validation split only, seed 0, best "
             f"validation error within the first {int(summary['updates_compared'].max()):,} "
             f"updates; `chosen` marks the setting with the best mean rank over R; "
-            f"`{Path(directory).name}`):\n\n"
+            f"`{Path(directory).name}`).{note}\n\n"
             + to_markdown(summary.drop(columns=["updates_compared"])))
 
 
@@ -255,7 +268,8 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
                          "per width; the band is ± 1 std over seeds where there are several."))
     display(Markdown("### Deviations and assumptions\n\n" + deviations_markdown(runs)))
     display(Markdown(selection_markdown(REPO_ROOT / "results" / "selection" / FOLDER)))
-    for suffix in ("_lr", "_schedule", "_eta"):  # the learning rate, its schedule, η at length
+    # the learning rate, its schedule, η at length, the glimpse input
+    for suffix in ("_lr", "_schedule", "_eta", "_input"):
         searched = REPO_ROOT / "results" / "selection" / f"{FOLDER}{suffix}"
         if (searched / "summary.csv").exists():
             display(Markdown(selection_markdown(searched)))
