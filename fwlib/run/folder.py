@@ -123,12 +123,12 @@ class RunFolder:
 
     def best_weights(self) -> Path | None:
         """The file of the run's kept (best-validation) weights: the one its state names while
-        it trains, the ``best_*`` file it keeps once finished; None before its first
-        evaluation."""
+        it trains, the ``best_*`` file it keeps once finished (whatever the trainer's format:
+        the files :meth:`prune` treats as kept weights); None before its first evaluation."""
         state = self.read_state()
         if state and state.get("best_weights"):
             return self.path / state["best_weights"]
-        found = sorted(self.path.glob("best_*.weights.h5"))
+        found = sorted(self.path.glob("best_*"))
         return found[-1] if found else None
 
     def write_config(self, config: RunConfig) -> None:

@@ -96,3 +96,17 @@ def test_patience_waits_until_a_run_leaves_the_plateau():
     assert budget.stop_reason(20000, 0.61, 0.60, 1000) == "budget"
     assert Budget(patience=2000).stop_reason(9000, 0.61, 0.60, 1000) == "patience"
     assert budget.stop_reason(500, 0.0, 0.0, 500) == "target"
+
+
+def test_the_kept_weights_are_found_whatever_the_trainers_format(tmp_path):
+    import json
+
+    for name, kept in (("supervised", "best_0001500.weights.h5"), ("a2c", "best_0400000.npz")):
+        folder = RunFolder(tmp_path / name)
+        folder.path.mkdir()
+        assert folder.best_weights() is None  # before its first evaluation
+        (folder.path / kept).write_bytes(b"")
+        (folder.path / "ckpt_0001500.weights.h5").write_bytes(b"")
+        assert folder.best_weights() == folder.path / kept  # finished: the file it keeps
+        (folder.path / "state.json").write_text(json.dumps({"best_weights": "best_x.npz"}))
+        assert folder.best_weights() == folder.path / "best_x.npz"  # training: the state's

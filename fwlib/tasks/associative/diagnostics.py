@@ -12,7 +12,6 @@ dominates, the new input barely moves the state. See
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -20,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from fwlib.cores.diagnostics import core_inputs, fast_slow_norms, find_fast_weights_layer
-from fwlib.run.config import RunConfig
 from fwlib.run.folder import RunFolder
 from fwlib.run.seeding import seed_everything
 
@@ -31,7 +29,11 @@ def run_norms(run_dir: str | os.PathLike, examples: int = 512) -> pd.DataFrame:
     """One row per (stage, step) for the run in ``run_dir``: mean, median and maximum over
     the examples of the fast and slow norms and of their ratio."""
     run_dir = Path(run_dir)
-    config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text())).validate()
+    folder = RunFolder(run_dir)
+    config = folder.recorded_config()
+    if config is None:
+        raise FileNotFoundError(f"{run_dir} holds no recorded run (no config.json)")
+    config = config.validate()
     if config.model.kind != "fast_weights":
         raise ValueError(f"run {run_dir.name} is a {config.model.kind} run, not fast_weights")
     x_valid = config.task.splits()["valid"][0][:examples]
@@ -41,7 +43,7 @@ def run_norms(run_dir: str | os.PathLike, examples: int = 512) -> pd.DataFrame:
     rows = []
     for stage in STAGES:
         if stage == "trained":
-            best = RunFolder(run_dir).best_weights()
+            best = folder.best_weights()
             if best is None:
                 break
             model.load_weights(best)

@@ -90,3 +90,8 @@ def test_the_findings_say_whether_the_read_grows_with_r_at_the_etas_used():
     smaller = diagnostics.findings_markdown(table([27.0, 16.0, 7.0], [0.5, 0.1, 0.02]))
     assert "more so as R grows" not in smaller
     assert "a smaller η at a larger R keeps it from growing with R" in smaller
+
+
+def test_a_folder_without_a_recorded_run_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no recorded run"):
+        diagnostics.run_norms(tmp_path)
