@@ -9,6 +9,8 @@ For a profile too long to run whole here, such as ``paper``'s longer budgets at 
 
     python -m fwlib.tasks.mnist_glimpses.cells --profile paper --models fast_weights lstm \
         --units 200
+
+``--no-train`` tabulates the finished runs of those cells and trains nothing.
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=None)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--results-root", type=Path, default=None)
+    parser.add_argument("--no-train", action="store_true",
+                        help="tabulate the runs of these cells that have finished; train none")
     args = parser.parse_args(argv)
     try:  # every planned run is checked, and the names validated, before anything runs
         planned = plan(args.profile, [NOTEBOOK], results_root=args.results_root)
@@ -94,9 +98,13 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     folder = task_dir(planned["out"])
-    run_grid(configs, folder / "runs", workers=args.workers, title="Table 2 cells")
+    if not args.no_train:
+        run_grid(configs, folder / "runs", workers=args.workers, title="Table 2 cells")
     names = {c.run_name() for c in configs}
     runs = load_runs(folder / "runs")
+    missing = sorted(names - set(runs["run"]))
+    if missing:
+        print(f"not finished, left out: {', '.join(missing)}")
     table = cells_table(runs[runs["run"].isin(names)])
     (folder / "tables").mkdir(parents=True, exist_ok=True)
     table.to_csv(folder / "tables" / "cells.csv", index=False)

@@ -72,3 +72,9 @@ def test_cells_train_into_the_profiles_folder_and_bad_names_stop_first(tmp_path,
     table = pd.read_csv(folder / "tables" / "cells.csv")
     assert list(table["kind"]) == ["fast_weights"] and table.loc[0, "seeds"] == 1
     assert "Table 2 cells of the `tiny` profile" in (folder / "tables" / "cells.md").read_text()
+    capsys.readouterr()
+    assert cells.main(["--profile", str(profile), "--models", "fast_weights", "--units", "50",
+                       "100", "--seeds", "0", "--no-train", "--results-root", str(root)]) == 0
+    assert "not finished, left out: fast_weights_R100_seed0_" in capsys.readouterr().out
+    assert len(load_runs(folder / "runs")) == 1  # nothing trained
+    assert list(pd.read_csv(folder / "tables" / "cells.csv")["R"]) == [50]
