@@ -72,6 +72,8 @@ def cells_markdown(table: pd.DataFrame, profile: str) -> str:
                        "ours_mean": "test error (%)", "ours_std": "std",
                        "per_seed": "per seed (%)", "paper_error": "paper (%)",
                        "steps_mean": "updates (mean)", "fast_weights_vs": "comparison"})
+    for column in ("budget", "updates (mean)"):
+        shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
     return (f"Table 2 cells of the `{profile}` profile trained on their own (test error, "
             "mean and std over seeds; verdicts and comparisons by Table 2's rules):\n\n"
             + to_markdown(shown.round(2)) + "\n")

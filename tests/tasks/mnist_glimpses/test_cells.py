@@ -51,8 +51,8 @@ def test_the_cells_table_compares_fast_weights_with_each_model_at_its_width():
     assert table.loc["fast_weights", "fast_weights_vs"] == ""
     assert table.loc["lstm", "verdict"] == "reproduced"  # paper 1.10 ± 0.5
     assert table.loc["fast_weights", "verdict"] == "not reproduced"  # paper 0.85 ± 0.5
-    assert "| Fast weights | 200 | 2 | 1.65 |" in cells.cells_markdown(table.reset_index(),
-                                                                      "paper")
+    text = cells.cells_markdown(table.reset_index(), "paper")
+    assert "| Fast weights | 200 | 2 | 1.65 |" in text and "| 15,000 | 15,000 |" in text
 
 
 def test_cells_train_into_the_profiles_folder_and_bad_names_stop_first(tmp_path, capsys):
