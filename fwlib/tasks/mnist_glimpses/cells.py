@@ -26,7 +26,7 @@ from fwlib.run.parallel import run_grid
 from fwlib.run.store import load_runs
 from fwlib.tasks.mnist_glimpses.plans import task_dir
 from fwlib.tasks.mnist_glimpses.spec import MODEL_LABELS
-from fwlib.tasks.mnist_glimpses.table import compare, table2
+from fwlib.tasks.mnist_glimpses.table import compare, errors_by_cell, table2
 
 NOTEBOOK = "mnist_glimpses/02_grid"
 
@@ -52,8 +52,7 @@ def cells_table(runs: pd.DataFrame) -> pd.DataFrame:
     other model at its width (``beats``, ``loses`` or ``unclear``, by the claim's rule)."""
     table = table2(runs)
     table = table[table["seeds"] > 0].reset_index(drop=True)
-    errors = {(k, r): list(100 * cell["test_error"])
-              for (k, r), cell in runs[~runs["diverged"]].groupby(["model", "hidden_units"])}
+    errors = errors_by_cell(runs)
     against = []
     for _, row in table.iterrows():
         fast = errors.get(("fast_weights", row["R"]))
