@@ -133,7 +133,11 @@ def _client(workers: int, scheduler: str | None):
         return Client(scheduler, timeout="30s"), None
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                            dashboard_address=None, silence_logs=logging.ERROR,
-                           worker_dashboard_address=None)
+                           worker_dashboard_address=None,
+                           # no dashboard; the scheduler's HTTP server (health and metrics
+                           # routes) takes a free port, so a second pipeline on the machine
+                           # does not warn that port 8787 is taken
+                           scheduler_kwargs={"dashboard_address": ":0"})
     return Client(cluster), cluster
 
 

@@ -160,3 +160,26 @@ def test_longest_runs_go_first_when_every_run_can_be_estimated(tmp_path):
     assert longest_first(table1[:2] + mnist) == table1[:2] + mnist
     assert longest_first(table1) != table1
     assert expected_seconds(table1, tmp_path / "missing.csv") == [None] * len(table1)
+
+
+def test_a_second_local_cluster_on_the_machine_starts_without_a_port_warning():
+    import socket  # noqa: PLC0415
+    import warnings  # noqa: PLC0415
+
+    from fwlib.run.parallel import _client  # noqa: PLC0415
+
+    taken = socket.socket()
+    try:  # stands for another pipeline's scheduler on Dask's usual port
+        taken.bind(("", 8787))
+        taken.listen()
+    except OSError:
+        pass  # already taken, which is the case this test is about
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            client, cluster = _client(1, None)
+            client.close()
+            cluster.close()
+    finally:
+        taken.close()
+    assert not [w for w in caught if "already in use" in str(w.message)]

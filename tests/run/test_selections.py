@@ -121,8 +121,14 @@ def test_the_mnist_selection_table_names_what_was_chosen(tmp_path):
             "updates_compared": 15000, "chosen": [True, False]}
     pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
     text = selection_markdown(tmp_path)
-    assert "Choice of the learning rate and η" in text and "first 15,000 updates" in text
+    assert "Choice of the learning rate at η = 0.02" in text and "first 15,000 updates" in text
     assert "| 200 | 0.02 | 0.001 | 1.2 | 15000 | True |" in text
+    rows["fast_lr"] = [0.005, 0.02]
+    pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
+    assert "Choice of the learning rate and η" in selection_markdown(tmp_path)
+    rows["learning_rate"] = [3e-3, 3e-3]
+    pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
+    assert "Choice of η" in selection_markdown(tmp_path)
 
 
 def test_a_decaying_mnist_step_size_is_a_setting_of_its_own(tmp_path):
@@ -139,7 +145,7 @@ def test_a_decaying_mnist_step_size_is_a_setting_of_its_own(tmp_path):
     assert set(summary.loc[summary["chosen"], "lr_half_life"]) == {300}
     summary.to_csv(tmp_path / "summary.csv", index=False)
     text = selection_markdown(tmp_path)
-    assert "Choice of the learning rate, its schedule and η" in text
+    assert "Choice of the step-size schedule at η = 0.02" in text
     assert "| 50 | 0.02 | 0.003 | 300 | 1.5 |" in text
     assert "| 50 | 0.02 | 0.003 | constant | 2.0 |" in text
 

@@ -157,10 +157,15 @@ def selection_markdown(directory: str | os.PathLike) -> str:
                                       "lr_half_life": "step size halved every",
                                       "order": "glimpse order",
                                       "encoder_units": "encoder ReLUs (0: none)"})
-    several = summary["learning_rate"].nunique() > 1 or decays
-    what = "the learning rate, its schedule and η" if decays else (
-        "the learning rate and η" if several else "η")
+    rates = summary["learning_rate"].nunique() > 1
+    varied = [name for name, varies in (
+        ("the learning rate", rates), ("its schedule" if rates else "the step-size schedule",
+                                       decays), ("η", summary["η"].nunique() > 1)) if varies]
+    varied = varied or ["η"]
+    what = varied[0] if len(varied) == 1 else ", ".join(varied[:-1]) + " and " + varied[-1]
     heading = f"Choice of {what}"
+    if "η" not in varied:
+        heading += f" at η = {summary['η'].iloc[0]:g}"
     note = ""
     if inputs:
         heading = f"Fast weights with another {' and '.join(inputs)}"
@@ -268,8 +273,8 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
                          "per width; the band is ± 1 std over seeds where there are several."))
     display(Markdown("### Deviations and assumptions\n\n" + deviations_markdown(runs)))
     display(Markdown(selection_markdown(REPO_ROOT / "results" / "selection" / FOLDER)))
-    # the learning rate, its schedule, η at length, the glimpse input
-    for suffix in ("_lr", "_schedule", "_eta", "_input"):
+    # the learning rate, its schedule, η at length, the learning rate at that η, the input
+    for suffix in ("_lr", "_schedule", "_eta", "_eta_lr", "_input"):
         searched = REPO_ROOT / "results" / "selection" / f"{FOLDER}{suffix}"
         if (searched / "summary.csv").exists():
             display(Markdown(selection_markdown(searched)))
