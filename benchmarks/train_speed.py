@@ -18,7 +18,12 @@ attention form fed by the training input pipeline (``tf.data`` gathering batches
 training arrays under TensorFlow, a generator of NumPy batches under JAX, as
 ``fwlib.supervised.fit`` does) instead of one resident batch. ``--backends tensorflow jax``
 measures every configuration under each Keras backend (``KERAS_BACKEND`` of the subprocess)
-and puts them side by side. ``--time-to-accuracy`` also trains fast weights R = 50 with
+and puts them side by side. ``--repeats N`` measures every configuration N times, in N rounds
+over all of them, so that a slow spell of a shared machine does not fall on one configuration
+alone: the table gives the median of the N rounds' medians (and the range over every timed
+window), each ratio is computed from those medians, and the rounds' own ratios are listed
+beside it.
+``--time-to-accuracy`` also trains fast weights R = 50 with
 ``fwlib.supervised.fit.train`` until 1 % validation error, under the first backend.
 
 Writes ``train_speed.csv``, ``train_speed.md`` and ``train_speed.json`` (environment, matrix
@@ -27,6 +32,8 @@ multiply rate, ratios, time to accuracy) under ``--out`` and prints the Markdown
     python benchmarks/train_speed.py                 # the full measurement
     python benchmarks/train_speed.py --quick         # R = 20, a few short windows: a check
     python benchmarks/train_speed.py --backends tensorflow jax --models fast_weights --units 50
+    python benchmarks/train_speed.py --backends tensorflow jax --models fast_weights \
+        --units 50 --repeats 3                      # three interleaved rounds
 """
 
 from __future__ import annotations
@@ -76,7 +83,7 @@ CSV_COLUMNS = (
     "batch_size", "seq_len", "status", "examples_per_s", "examples_per_s_min", "examples_per_s_max",
     "windows", "warmup_windows", "window_steps", "steps_per_execution", "first_window_s",
     "params", "train_flops_per_example", "achieved_gflops", "matmul_fraction", "peak_rss_mib",
-    "rss_after_import_mib", "device_peak_mib", "note",
+    "rss_after_import_mib", "device_peak_mib", "repeats", "examples_per_s_by_repeat", "note",
 )
 
 
@@ -353,6 +360,31 @@ def make_row(name: str, units: int, result: dict, settings: dict, matmul_gflops:
     return row
 
 
+def combine_repeats(rounds: list[list[dict]], matmul_gflops: float) -> list[dict]:
+    """One row per configuration from several rounds of the same plan: the median of the
+    rounds' medians, the range over all their windows, the largest peak memory, and each
+    round's median in ``examples_per_s_by_repeat``. A configuration that failed or was
+    skipped in any round keeps that round's row."""
+    rows = []
+    for measured in zip(*rounds, strict=True):
+        bad = [r for r in measured if r["status"] != "ok"]
+        if bad:
+            rows.append(bad[0])
+            continue
+        rates = [r["examples_per_s"] for r in measured]
+        row = dict(measured[0])
+        row.update(examples_per_s=statistics.median(rates),
+                   examples_per_s_min=min(r["examples_per_s_min"] for r in measured),
+                   examples_per_s_max=max(r["examples_per_s_max"] for r in measured),
+                   peak_rss_mib=max(r["peak_rss_mib"] for r in measured),
+                   repeats=len(measured),
+                   examples_per_s_by_repeat="; ".join(f"{rate:.0f}" for rate in rates))
+        row["achieved_gflops"] = row["train_flops_per_example"] * row["examples_per_s"] / 1e9
+        row["matmul_fraction"] = row["achieved_gflops"] / matmul_gflops
+        rows.append(row)
+    return rows
+
+
 def ratios(rows: list[dict]) -> dict[str, float]:
     """The comparisons under the table, for every R (and backend) where both sides were
     measured; with two backends, JAX's rate over TensorFlow's for each configuration too."""
@@ -385,10 +417,14 @@ def _fmt(value, digits: int = 0) -> str:
 
 def markdown(rows: list[dict], info: dict) -> str:
     """The table, the machine's matrix-multiply rate, the ratios and time to accuracy."""
+    repeats = info.get("repeats", 1)
     lines = [
         f"Training speed, batch {BATCH_SIZE}, sequence length {SEQ_LEN}; median examples/s "
         f"over {info['settings']['windows']} windows of {info['settings']['window_steps']} "
         f"updates after {info['settings']['warmup']} warm-up window(s)"
+        + (f"; each configuration measured {repeats} times, in {repeats} rounds over all of "
+           f"them: the median of the rounds' medians, the range over every window"
+           if repeats > 1 else "")
         + (" (quick check, not a measurement)" if info["quick"] else "") + ".",
         f"Device: {info['environment']['device']}; code {info['environment']['code_version']}.",
         f"Matrix multiply ({MATMUL_SIZE}×{MATMUL_SIZE} float32, XLA, "
@@ -415,7 +451,11 @@ def markdown(rows: list[dict], info: dict) -> str:
               "(`flops_per_example`). Peak RSS: the whole process, the backend included "
               f"(about {_fmt(info['rss_after_import_mib'])} MiB after import). The matrix "
               "multiply is measured under the first backend measured.", ""]
-    lines += [f"- {text}: {value:.2f}" for text, value in info["ratios"].items()]
+    by_round = info.get("ratios_by_repeat") or []
+    for text, value in info["ratios"].items():
+        each = [f"{r[text]:.2f}" for r in by_round if text in r]
+        lines.append(f"- {text}: {value:.2f}"
+                     + (f" (rounds: {', '.join(each)})" if len(each) > 1 else ""))
     tta = info.get("time_to_accuracy")
     if tta and "error" in tta:
         lines += ["", f"Time to accuracy: failed ({tta['error']})."]
@@ -472,6 +512,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         metavar="NAME",
                         help="Keras backends to measure each configuration under, side by side, "
                              f"from: {', '.join(BACKENDS)} (default tensorflow)")
+    parser.add_argument("--repeats", type=_positive_int, default=1,
+                        help="rounds over every configuration; the table gives the median of "
+                             "the rounds (default 1)")
     parser.add_argument("--time-to-accuracy", action=argparse.BooleanOptionalAction,
                         help="also train fast weights R = 50 to 1 %% validation error "
                              "(default: on, off with --quick)")
@@ -513,18 +556,25 @@ def main(argv: list[str] | None = None) -> int:
     if "error" in matmul:
         raise SystemExit(f"the matrix-multiply measurement failed: {matmul['error']}")
     alstm_missing = importlib.util.find_spec("fwlib.cores.alstm") is None
-    rows = []
-    for (name, units), backend in itertools.product(plan(args.models, args.units),
-                                                    args.backends):
-        log(f"{name} R={units} {backend} ...")
-        if name == "alstm" and alstm_missing:
-            result = {"skipped": "fwlib/cores/alstm.py is not there"}
-        elif name == "fast_weights_no_xla" and backend == "jax":
-            result = {"skipped": "JAX compiles every training step with XLA"}
-        else:
-            result = run_worker({"task": "train", "name": name, "units": units,
-                                 "backend": backend, **settings})
-        rows.append(make_row(name, units, result, settings, matmul["matmul_gflops"], backend))
+    rounds = []
+    for round_index in range(args.repeats):
+        rows = []
+        for (name, units), backend in itertools.product(plan(args.models, args.units),
+                                                        args.backends):
+            log(f"{name} R={units} {backend}"
+                + (f" (round {round_index + 1}/{args.repeats})" if args.repeats > 1 else "")
+                + " ...")
+            if name == "alstm" and alstm_missing:
+                result = {"skipped": "fwlib/cores/alstm.py is not there"}
+            elif name == "fast_weights_no_xla" and backend == "jax":
+                result = {"skipped": "JAX compiles every training step with XLA"}
+            else:
+                result = run_worker({"task": "train", "name": name, "units": units,
+                                     "backend": backend, **settings})
+            rows.append(make_row(name, units, result, settings, matmul["matmul_gflops"],
+                                 backend))
+        rounds.append(rows)
+    rows = combine_repeats(rounds, matmul["matmul_gflops"]) if args.repeats > 1 else rounds[0]
     tta = None
     if args.time_to_accuracy:
         log(f"time to {TARGET_ERROR:.0%} validation error, fast weights R=50 "
@@ -538,7 +588,9 @@ def main(argv: list[str] | None = None) -> int:
             "matmul_gflops": matmul["matmul_gflops"],
             "matmul_backend": matmul["matmul_backend"], "environment": matmul["environment"],
             "rss_after_import_mib": min((r["rss_after_import_mib"] for r in ok), default=""),
-            "ratios": ratios(rows), "time_to_accuracy": tta,
+            "ratios": ratios(rows), "repeats": args.repeats,
+            "ratios_by_repeat": [ratios(r) for r in rounds] if args.repeats > 1 else [],
+            "time_to_accuracy": tta,
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     table = markdown(rows, info)
     args.out.mkdir(parents=True, exist_ok=True)

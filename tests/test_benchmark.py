@@ -44,7 +44,7 @@ def test_flops_reject_an_unknown_kind():
 @pytest.mark.parametrize("argv, option", [
     (["--units", "0"], "--units"), (["--models", "gru"], "--models"),
     (["--windows", "x"], "--windows"), (["--units", "21"], "--units"),
-    (["--backends", "torch"], "--backends"),
+    (["--backends", "torch"], "--backends"), (["--repeats", "0"], "--repeats"),
 ])
 def test_bad_arguments_name_the_option(capsys, argv, option):
     with pytest.raises(SystemExit):
@@ -61,6 +61,38 @@ def test_two_backends_are_measured_side_by_side_and_compared():
             for backend, rate in (("tensorflow", 1000.0), ("jax", 800.0))]
     assert [r["backend"] for r in rows] == ["tensorflow", "jax"]
     assert bench.ratios(rows) == {"JAX / TensorFlow, fast weights (attention), R = 50": 0.8}
+
+
+def test_repeated_rounds_give_the_median_and_each_round_s_ratio():
+    settings = {"windows": 3, "warmup": 1, "window_steps": 50}
+
+    def measured(tf_rate, jax_rate):
+        return [bench.make_row("fast_weights", 50,
+                               {"examples_per_s": rate, "examples_per_s_min": rate - 100,
+                                "examples_per_s_max": rate + 100, "peak_rss_mib": rate / 10,
+                                "params": 20187, "xla": True}, settings, 10.0, backend)
+                for backend, rate in (("tensorflow", tf_rate), ("jax", jax_rate))]
+
+    rounds = [measured(1000.0, 500.0), measured(1200.0, 1300.0), measured(1100.0, 1000.0)]
+    rows = bench.combine_repeats(rounds, 10.0)
+    tf, jax = rows
+    assert (tf["examples_per_s"], jax["examples_per_s"]) == (1100.0, 1000.0)
+    assert (jax["examples_per_s_min"], jax["examples_per_s_max"]) == (400.0, 1400.0)
+    assert jax["peak_rss_mib"] == 130.0 and jax["repeats"] == 3
+    assert jax["examples_per_s_by_repeat"] == "500; 1300; 1000"
+    assert jax["achieved_gflops"] == pytest.approx(jax["train_flops_per_example"] * 1000 / 1e9)
+    text = "JAX / TensorFlow, fast weights (attention), R = 50"
+    info = {"quick": False, "settings": settings, "repeats": 3,
+            "environment": {"device": "cpu", "code_version": "abc"}, "matmul_gflops": 10.0,
+            "rss_after_import_mib": 1.0, "ratios": bench.ratios(rows),
+            "ratios_by_repeat": [bench.ratios(r) for r in rounds]}
+    table = bench.markdown(rows, info)
+    assert f"- {text}: 0.91 (rounds: 0.50, 1.08, 0.91)" in table
+    assert "measured 3 times, in 3 rounds" in table
+    failed = measured(1000.0, 900.0)
+    failed[1] = bench.make_row("fast_weights", 50, {"error": "out of memory"}, settings, 10.0,
+                               "jax")
+    assert bench.combine_repeats([rounds[0], failed], 10.0)[1]["status"] == "failed"
 
 
 def test_time_to_accuracy_reads_the_history():
