@@ -123,6 +123,7 @@ def test_the_mnist_selection_table_names_what_was_chosen(tmp_path):
     text = selection_markdown(tmp_path)
     assert "Choice of the learning rate at η = 0.02" in text and "first 15,000 updates" in text
     assert "| 200 | 0.02 | 0.001 | 1.2 | 15000 | True |" in text
+    assert "| R | η | learning rate | best validation error (%) |" in text
     rows["fast_lr"] = [0.005, 0.02]
     pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
     assert "Choice of the learning rate and η" in selection_markdown(tmp_path)

@@ -153,11 +153,12 @@ def selection_markdown(directory: str | os.PathLike) -> str:
                                         ("encoder_units", "glimpse encoder"))
               if column in summary]
     summary = summary.rename(columns={"valid_error": "best validation error (%)",
-                                      "fast_lr": "η", "at_step": "at update",
+                                      "fast_lr": "η", "learning_rate": "learning rate",
+                                      "at_step": "at update",
                                       "lr_half_life": "step size halved every",
                                       "order": "glimpse order",
                                       "encoder_units": "encoder ReLUs (0: none)"})
-    rates = summary["learning_rate"].nunique() > 1
+    rates = summary["learning rate"].nunique() > 1
     varied = [name for name, varies in (
         ("the learning rate", rates), ("its schedule" if rates else "the step-size schedule",
                                        decays), ("η", summary["η"].nunique() > 1)) if varies]
