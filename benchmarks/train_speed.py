@@ -22,8 +22,7 @@ and puts them side by side. ``--repeats N`` measures every configuration N times
 over all of them, so that a slow spell of a shared machine does not fall on one configuration
 alone: the table gives the median of the N rounds' medians (and the range over every timed
 window), each ratio is computed from those medians, and the rounds' own ratios are listed
-beside it.
-``--time-to-accuracy`` also trains fast weights R = 50 with
+beside it. ``--time-to-accuracy`` also trains fast weights R = 50 with
 ``fwlib.supervised.fit.train`` until 1 % validation error, under the first backend.
 
 Writes ``train_speed.csv``, ``train_speed.md`` and ``train_speed.json`` (environment, matrix
@@ -353,11 +352,17 @@ def make_row(name: str, units: int, result: dict, settings: dict, matmul_gflops:
         row.update(status=status, note=result.get("skipped") or result["error"])
         return row
     row.update({k: v for k, v in result.items() if k in row and v is not None}, status="ok")
-    row["achieved_gflops"] = flops * result["examples_per_s"] / 1e9
-    row["matmul_fraction"] = row["achieved_gflops"] / matmul_gflops
+    _set_gflops(row, matmul_gflops)
     if result["xla"] != xla:
         row["note"] = "Keras turned XLA off for this model"
     return row
+
+
+def _set_gflops(row: dict, matmul_gflops: float) -> None:
+    """The row's achieved GFLOP/s, from its FLOPs per example and examples per second, and
+    that rate as a fraction of the matrix multiply's."""
+    row["achieved_gflops"] = row["train_flops_per_example"] * row["examples_per_s"] / 1e9
+    row["matmul_fraction"] = row["achieved_gflops"] / matmul_gflops
 
 
 def combine_repeats(rounds: list[list[dict]], matmul_gflops: float) -> list[dict]:
@@ -379,8 +384,7 @@ def combine_repeats(rounds: list[list[dict]], matmul_gflops: float) -> list[dict
                    peak_rss_mib=max(r["peak_rss_mib"] for r in measured),
                    repeats=len(measured),
                    examples_per_s_by_repeat="; ".join(f"{rate:.0f}" for rate in rates))
-        row["achieved_gflops"] = row["train_flops_per_example"] * row["examples_per_s"] / 1e9
-        row["matmul_fraction"] = row["achieved_gflops"] / matmul_gflops
+        _set_gflops(row, matmul_gflops)
         rows.append(row)
     return rows
 
