@@ -37,16 +37,19 @@ def _non_negative_int(name: str, value) -> None:
 
 @dataclass(frozen=True)
 class OptimSpec:
-    """Adam on mini-batches, with gradient clipping and an optional exponential decay of the
+    """Adam on mini-batches, with gradient clipping, an optional exponential decay of the
     step size (halved every ``lr_half_life`` updates; it depends on the update count only, so
-    a longer budget continues the same schedule)."""
+    a longer budget continues the same schedule) and optional decoupled weight decay (each
+    update shrinks every weight matrix by ``learning rate × weight_decay`` of itself, as in
+    AdamW; biases and layer-norm gains and biases are left alone)."""
 
     learning_rate: float = 1e-3  # Adam's step size (at update 0)
     clip_norm: float = 5.0  # global gradient-norm clipping; 0 turns it off
     batch_size: int = 128  # examples per update
     lr_half_life: int = 0  # updates over which the step size halves; 0: constant
+    weight_decay: float = 0.0  # decoupled weight decay of the weight matrices; 0: none
 
-    NEUTRAL: ClassVar[dict[str, Any]] = {"lr_half_life": 0}
+    NEUTRAL: ClassVar[dict[str, Any]] = {"lr_half_life": 0, "weight_decay": 0.0}
 
     def validate(self) -> OptimSpec:
         if not 0.0 < self.learning_rate < 1.0:
@@ -55,6 +58,10 @@ class OptimSpec:
             raise ValueError(f"clip_norm must be >= 0 (got {self.clip_norm!r})")
         check_positive_int("batch_size", self.batch_size)
         _non_negative_int("lr_half_life", self.lr_half_life)
+        if (isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, int | float)
+                or not 0.0 <= self.weight_decay < 1.0):
+            raise ValueError(f"weight_decay must be a number in [0, 1) (got "
+                             f"{self.weight_decay!r})")
         return self
 
     def keras_learning_rate(self):

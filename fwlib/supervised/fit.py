@@ -33,12 +33,18 @@ HISTORY_COLUMNS = ("step", "train_loss", "valid_loss", "valid_error", "wall_seco
 def build_compiled_model(config: RunConfig):
     """The task's model for ``config``, compiled with Adam, XLA and ``steps_per_execution``
     (under JAX, which compiles every step with XLA, the steps of one execution are separate
-    compiled calls)."""
+    compiled calls). With ``weight_decay``, only the weight matrices (variables of two or
+    more dimensions) decay."""
     import keras  # noqa: PLC0415
 
     model = config.task.build_model(config.model)
+    weight_decay = config.optim.weight_decay
     optimizer = keras.optimizers.Adam(config.optim.keras_learning_rate(),
-                                      global_clipnorm=config.optim.clip_norm or None)
+                                      global_clipnorm=config.optim.clip_norm or None,
+                                      weight_decay=weight_decay or None)
+    if weight_decay:
+        optimizer.exclude_from_weight_decay(
+            var_list=[v for v in model.trainable_variables if len(v.shape) < 2])
     model.compile(optimizer=optimizer,
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],

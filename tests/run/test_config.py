@@ -79,3 +79,17 @@ def test_the_step_size_halves_every_half_life():
 def test_a_bad_half_life_is_named(value):
     with pytest.raises(ValueError, match="lr_half_life must be a non-negative integer"):
         OptimSpec(lr_half_life=value).validate()
+
+
+def test_no_weight_decay_keeps_the_identity_runs_had_before_it_existed():
+    assert "weight_decay" not in BASE.identity()["optim"]
+    decayed = replace(BASE, optim=OptimSpec(weight_decay=0.01))
+    assert decayed.identity()["optim"]["weight_decay"] == 0.01
+    assert decayed.run_id() != BASE.run_id()
+    assert RunConfig.from_dict(decayed.to_dict()).run_id() == decayed.run_id()
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.0, "0.1", True, float("nan")])
+def test_a_bad_weight_decay_is_named(value):
+    with pytest.raises(ValueError, match=r"weight_decay must be a number in \[0, 1\)"):
+        OptimSpec(weight_decay=value).validate()

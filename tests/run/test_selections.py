@@ -380,3 +380,24 @@ def test_mnist_glimpse_inputs_are_settings_and_shown_as_not_adopted(tmp_path):
     assert "Fast weights with another glimpse order and glimpse encoder" in text
     assert "not adopted" in text
     assert "| 200 | 0.005 | 0.003 | fine_centre | 100 | 1.5 |" in text
+
+
+def test_mnist_weight_decay_is_a_setting_of_its_own(tmp_path):
+    from fwlib.tasks.mnist_glimpses.report import selection_markdown
+
+    configs = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(50, 200),
+                                       max_steps=1000, weight_decays=(0.0, 0.1))
+    assert sorted({c.optim.weight_decay for c in configs}) == [0.0, 0.1]
+    plain = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(50, 200), max_steps=1000)
+    assert {c.run_name() for c in plain} < {c.run_name() for c in configs}  # reused
+    for config in configs:
+        decays = config.optim.weight_decay > 0
+        record(tmp_path / "runs", config, [0.03, 0.015 if decays else 0.02], test_error=0.0)
+    summary = selection.summarise(tmp_path / "runs", configs, compare_steps=1000)
+    assert set(summary.loc[summary["chosen"], "weight_decay"]) == {0.1}
+    assert "weight_decay" not in selection.summarise(tmp_path / "runs", plain, 1000)
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    text = selection_markdown(tmp_path)
+    assert "Choice of the weight decay at η = 0.005" in text
+    assert "| R | η | learning rate | weight decay | best validation error (%) |" in text
+    assert "| 200 | 0.005 | 0.003 | 0.1 | 1.5 |" in text

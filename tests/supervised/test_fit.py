@@ -260,3 +260,22 @@ def test_a_run_is_not_resumed_under_another_backend(tmp_path):
                        f"{keras.backend.backend()}.*KERAS_BACKEND={other}"):
         train(SMALL, folder.path, progress=False)
     assert sorted(p.name for p in folder.path.iterdir()) == before
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_weight_decay_shrinks_the_weight_matrices_only(weight_decay):
+    """With zero gradients Adam moves nothing, so what changes is the decay alone: each
+    matrix shrinks by learning rate × weight decay of itself; biases and layer-norm gains and
+    biases stay."""
+    from fwlib.supervised.fit import build_compiled_model  # noqa: PLC0415
+
+    config = small(weight_decay=weight_decay, learning_rate=0.01)
+    model = build_compiled_model(config)
+    before = [np.array(v) for v in model.trainable_variables]
+    assert any(b.ndim < 2 for b in before) and any(b.ndim >= 2 for b in before)
+    model.optimizer.apply_gradients(
+        [(keras.ops.zeros_like(v), v) for v in model.trainable_variables])
+    for b, v in zip(before, model.trainable_variables, strict=True):
+        shrink = 1 - 0.01 * weight_decay if b.ndim >= 2 else 1.0
+        np.testing.assert_allclose(np.array(v), b * shrink, rtol=1e-6, atol=1e-7,
+                                   err_msg=v.path)

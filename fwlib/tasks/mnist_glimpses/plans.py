@@ -33,12 +33,14 @@ def task_dir(out_dir: str | os.PathLike) -> Path:
 def table2_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Iterable[int],
                 max_steps: Mapping | int, learning_rate: Mapping | float = 1e-3, *,
                 lr_half_life: Mapping | int = 0, fast_lr: Mapping | float = 0.5,
-                eval_every: int = 500, patience: int = 5000, batch_size: int = 128,
+                weight_decay: Mapping | float = 0.0, eval_every: int = 500,
+                patience: int = 5000, batch_size: int = 128,
                 order: str = "coarse_fine", train_examples: int = 50_000,
                 **core) -> list[RunConfig]:
     """models × hidden_units × seeds; ``max_steps``, ``learning_rate``, ``lr_half_life``
-    (updates over which Adam's step size halves; 0: constant) and ``fast_lr`` (η of fast
-    weights) may be set per model or per cell (``"model@R"``); the other ``core`` settings
+    (updates over which Adam's step size halves; 0: constant), ``fast_lr`` (η of fast
+    weights) and ``weight_decay`` (decoupled, of the weight matrices; 0: none) may be set
+    per model or per cell (``"model@R"``); the other ``core`` settings
     (λ, S, ...) apply to fast weights.
     Every config is validated before anything runs."""
     models, hidden_units, seeds = list(models), list(hidden_units), list(seeds)
@@ -49,6 +51,7 @@ def table2_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Itera
     check_cell_keys("learning_rate", learning_rate, MODEL_KINDS)
     check_cell_keys("lr_half_life", lr_half_life, MODEL_KINDS)
     check_cell_keys("fast_lr", fast_lr, MODEL_KINDS)
+    check_cell_keys("weight_decay", weight_decay, MODEL_KINDS)
     task = MnistGlimpsesTask(order=order, train_examples=train_examples).validate()
     configs = []
     for model, units, seed in itertools.product(models, hidden_units, seeds):
@@ -57,6 +60,7 @@ def table2_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Itera
                                    fast_lr=per_cell("fast_lr", fast_lr, model, units), **core),
             optim=OptimSpec(learning_rate=per_cell("learning_rate", learning_rate, model, units),
                             lr_half_life=per_cell("lr_half_life", lr_half_life, model, units),
+                            weight_decay=per_cell("weight_decay", weight_decay, model, units),
                             batch_size=batch_size),
             budget=Budget(max_steps=per_cell("max_steps", max_steps, model, units),
                           eval_every=eval_every, patience=patience),
@@ -82,11 +86,11 @@ def check_data(orders, examples_to_show, **_) -> list[RunConfig]:
 
 def train_runs(models, hidden_units, seeds, max_steps, learning_rate, eval_every, patience,
                batch_size, order, train_examples, lr_half_life=0, fast_lr=0.5,
-               **_) -> list[RunConfig]:
+               weight_decay=0.0, **_) -> list[RunConfig]:
     """Notebook ``02_grid``: the Table 2 grid."""
     return table2_grid(models, hidden_units, seeds, max_steps, learning_rate,
-                       lr_half_life=lr_half_life, fast_lr=fast_lr, eval_every=eval_every,
-                       patience=patience, batch_size=batch_size,
+                       lr_half_life=lr_half_life, fast_lr=fast_lr, weight_decay=weight_decay,
+                       eval_every=eval_every, patience=patience, batch_size=batch_size,
                        order=order, train_examples=train_examples)
 
 

@@ -156,12 +156,14 @@ def selection_markdown(directory: str | os.PathLike) -> str:
                                       "fast_lr": "η", "learning_rate": "learning rate",
                                       "at_step": "at update",
                                       "lr_half_life": "step size halved every",
+                                      "weight_decay": "weight decay",
                                       "order": "glimpse order",
                                       "encoder_units": "encoder ReLUs (0: none)"})
     rates = summary["learning rate"].nunique() > 1
     varied = [name for name, varies in (
         ("the learning rate", rates), ("its schedule" if rates else "the step-size schedule",
-                                       decays), ("η", summary["η"].nunique() > 1)) if varies]
+                                       decays), ("the weight decay", "weight decay" in summary),
+        ("η", summary["η"].nunique() > 1)) if varies]
     varied = varied or ["η"]
     what = varied[0] if len(varied) == 1 else ", ".join(varied[:-1]) + " and " + varied[-1]
     heading = f"Choice of {what}"

@@ -34,6 +34,8 @@ def test_the_grid_and_its_run_identity():
     ({"max_steps": {"gru": 10}}, "max_steps key 'gru'"),
     ({"fast_lr": {"fw@50": 0.1}}, "fast_lr key 'fw@50'"),
     ({"lr_half_life": {"default": -5}}, "lr_half_life must be a non-negative integer"),
+    ({"weight_decay": {"default": 0.0, "convnet": -0.1}}, "weight_decay must be a number"),
+    ({"weight_decay": {"gru": 0.1}}, "weight_decay key 'gru'"),
     ({"hidden_units": [0]}, "hidden_units must be a positive integer"),
     ({"seeds": []}, "seeds must list at least one value"),
 ])
@@ -69,3 +71,7 @@ def test_step_size_decay_and_eta_are_set_per_cell():
     assert by_cell["fast_weights", 100].model.fast_lr == 0.02
     assert by_cell["convnet", 50].optim.lr_half_life == 300
     assert by_cell["fast_weights", 50].optim.lr_half_life == 0
+    assert {c.optim.weight_decay for c in configs} == {0.0}
+    decayed = plans.train_runs(**{**GRID, "weight_decay": {"default": 0.0, "convnet@50": 0.01}})
+    assert {(c.model.kind, c.model.hidden_units): c.optim.weight_decay
+            for c in decayed} == {("fast_weights", 50): 0.0, ("convnet", 50): 0.01}
