@@ -401,3 +401,7 @@ def test_mnist_weight_decay_is_a_setting_of_its_own(tmp_path):
     assert "Choice of the weight decay at η = 0.005" in text
     assert "| R | η | learning rate | weight decay | best validation error (%) |" in text
     assert "| 200 | 0.005 | 0.003 | 0.1 | 1.5 |" in text
+    assert "Table 2's fast-weights runs use" not in text
+    table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "weight_decay": [0.0, 0.1]})
+    assert ("Table 2's fast-weights runs use weight decay 0 (0: none)."
+            in selection_markdown(tmp_path, table_runs))

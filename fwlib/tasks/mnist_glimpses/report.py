@@ -130,11 +130,19 @@ def deviations_markdown(runs: pd.DataFrame) -> str:
     if not runs.empty and "fast_lr" in runs and (runs["model"] == "fast_weights").any():
         etas = distinct(runs.loc[runs["model"] == "fast_weights", "fast_lr"])
         text += f" Fast-weight η in these runs: {etas}."
+    if not runs.empty and "weight_decay" in runs:
+        if (runs["weight_decay"] == 0).all():
+            text += " No weight decay in these runs."
+        else:
+            text += values_per_model(runs, "weight_decay", "Weight decay in these runs")
     return text
 
 
-def selection_markdown(directory: str | os.PathLike) -> str:
-    """The choice of η (or of the learning rate and η) on the validation split, if made."""
+def selection_markdown(directory: str | os.PathLike,
+                       table_runs: pd.DataFrame | None = None) -> str:
+    """The choice of η (or of the learning rate and η) on the validation split, if made; a
+    weight-decay search also says which weight decay Table 2's fast-weights runs
+    (``table_runs``) use."""
     from pathlib import Path  # noqa: PLC0415
 
     path = Path(directory) / "summary.csv"
@@ -176,6 +184,10 @@ def selection_markdown(directory: str | os.PathLike) -> str:
                 " so an input that suits fast weights alone is shown here, not adopted: it "
                 "would be chosen on one model's validation error and need every model trained "
                 "again.")
+    if "weight decay" in summary and table_runs is not None and "weight_decay" in table_runs:
+        used = table_runs.loc[table_runs["model"] == "fast_weights", "weight_decay"]
+        if len(used):
+            note += f" Table 2's fast-weights runs use weight decay {distinct(used)} (0: none)."
     return (f"**{heading}** (fast weights, validation split only, seed 0, best "
             f"validation error within the first {int(summary['updates_compared'].max()):,} "
             f"updates; `chosen` marks the setting with the best mean rank over R; "
@@ -276,8 +288,9 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
                          "per width; the band is ± 1 std over seeds where there are several."))
     display(Markdown("### Deviations and assumptions\n\n" + deviations_markdown(runs)))
     display(Markdown(selection_markdown(REPO_ROOT / "results" / "selection" / FOLDER)))
-    # the learning rate, its schedule, η at length, the learning rate at that η, the input
-    for suffix in ("_lr", "_schedule", "_eta", "_eta_lr", "_input"):
+    # the learning rate, its schedule, η at length, the learning rate at that η, the input,
+    # the weight decay
+    for suffix in ("_lr", "_schedule", "_eta", "_eta_lr", "_input", "_wd"):
         searched = REPO_ROOT / "results" / "selection" / f"{FOLDER}{suffix}"
         if (searched / "summary.csv").exists():
-            display(Markdown(selection_markdown(searched)))
+            display(Markdown(selection_markdown(searched, runs)))
