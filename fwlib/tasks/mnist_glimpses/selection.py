@@ -26,7 +26,7 @@ setting, ranked the same way.
     python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.005 --units 200 \
         --orders coarse_fine fine_centre --encoder-units 100 0 --max-steps 15000 \
         --out results/selection/mnist_glimpses_input
-    python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.005 --units 200 \
+    python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.005 --units 200 100 50 \
         --weight-decays 0 0.01 0.1 --max-steps 15000 --out results/selection/mnist_glimpses_wd
 """
 
