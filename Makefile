@@ -30,8 +30,10 @@ reproduce: $(STAMP)
 verify: $(STAMP)
 	$(BIN)/python -m fwlib.pipeline.verify --profile $(PROFILE) $(PIPELINE_ARGS)
 
+# Tests run in parallel, one worker per core; a test module's tests share one worker, so a
+# module's fixture (the smoke pipeline, say) runs once.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n auto --dist loadscope tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check fwlib tests benchmarks
