@@ -30,10 +30,14 @@ reproduce: $(STAMP)
 verify: $(STAMP)
 	$(BIN)/python -m fwlib.pipeline.verify --profile $(PROFILE) $(PIPELINE_ARGS)
 
-# Tests run in parallel, one worker per core; a test module's tests share one worker, so a
-# module's fixture (the smoke pipeline, say) runs once.
+# Tests run in parallel, one worker per core available, at most 4 (each worker holds its own
+# TensorFlow; e.g. TEST_WORKERS=1 for one at a time); a test module's tests share one worker,
+# so a module's fixture (the smoke pipeline, say) runs once.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; a = getattr(os, "sched_getaffinity", None); \
+	print(min(4, len(a(0)) if a else os.cpu_count() or 1))')
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadscope tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check fwlib tests benchmarks
