@@ -1,5 +1,5 @@
-"""The fast-weight learning rate η (and Adam's learning rate) for Table 2, chosen on the
-validation split.
+"""Fast weights' settings for Table 2 (η, Adam's step size and its schedule, weight decay,
+the glimpse input), compared on the validation split.
 
 At initialisation the fast-weight read A(t)h grows with R (after layer norm ‖h‖² grows with
 R) and swamps the new glimpse (see :mod:`fwlib.cores.diagnostics`). The paper's η = 0.5 is
