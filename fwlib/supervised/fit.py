@@ -183,6 +183,8 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
         optimizer_state = np.load(folder.path / _optimizer_file(state["checkpoint"]))
         for i, variable in enumerate(model.optimizer.variables):
             variable.assign(optimizer_state[f"v{i}"])
+        for i, variable in enumerate(random_state(model)):
+            variable.assign(optimizer_state[f"r{i}"])
     state["eval_every"] = budget.eval_every
     folder.record_start(state, code_version(), backend)
     data_digest = config.task.data_digest(splits)
@@ -232,6 +234,14 @@ def train(config: RunConfig, run_dir: str | Path, progress: bool | None = None) 
     folder.prune(state["best_weights"])
     folder.remove("state.json")
     return metrics
+
+
+def random_state(model) -> list:
+    """The model's random-number state (the seed generators of its dropout layers), which
+    ``save_weights`` leaves out: it is checkpointed beside the optimiser's state, so a resumed
+    run draws the dropout masks that an uninterrupted one would."""
+    weights = {id(v) for v in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
 
 
 def _optimizer_file(checkpoint: str) -> str:
@@ -300,7 +310,8 @@ class _EvalCheckpoint(_keras_callback_base()):
         checkpoint = f"ckpt_{step:07d}.weights.h5"
         self.model.save_weights(self.folder.path / checkpoint)
         np.savez(self.folder.path / _optimizer_file(checkpoint),
-                 **{f"v{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
+                 **{f"v{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)},
+                 **{f"r{i}": np.asarray(v) for i, v in enumerate(random_state(self.model))})
         state["checkpoint"] = checkpoint
         self.folder.write_json("state.json", state)  # the commit point
         self.folder.write_history(state["history"], HISTORY_COLUMNS)

@@ -405,3 +405,17 @@ def test_mnist_weight_decay_is_a_setting_of_its_own(tmp_path):
     table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "weight_decay": [0.0, 0.1]})
     assert ("Table 2's fast-weights runs use weight decay 0 (0: none)."
             in selection_markdown(tmp_path, table_runs))
+
+
+def test_mnist_dropout_is_a_setting_of_its_own(tmp_path):
+    configs = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(50, 200),
+                                       max_steps=1000, dropouts=(0.0, 0.3))
+    assert sorted({c.model.dropout for c in configs}) == [0.0, 0.3]
+    plain = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(50, 200), max_steps=1000)
+    assert {c.run_name() for c in plain} < {c.run_name() for c in configs}  # reused
+    for config in configs:
+        dropped = config.model.dropout > 0
+        record(tmp_path / "runs", config, [0.03, 0.015 if dropped else 0.02], test_error=0.0)
+    summary = selection.summarise(tmp_path / "runs", configs, compare_steps=1000)
+    assert set(summary.loc[summary["chosen"], "dropout"]) == {0.3}
+    assert "dropout" not in selection.summarise(tmp_path / "runs", plain, 1000)

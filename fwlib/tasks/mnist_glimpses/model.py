@@ -3,9 +3,12 @@
 - Glimpse classifier: image -> fixed glimpse sequence [T, 69] (:mod:`.glimpses`, no weights)
   -> a glimpse encoder (one layer of ReLUs, the same at every step; 100 by default) -> core
   (IRNN, LSTM or fast weights, R = ``hidden_units``) -> last state -> 10 logits.
+  With ``dropout`` > 0, dropout (the same rate) on the core's input at every step and on
+  its last state.
 - ConvNet (sees the whole image), LeNet-like: 5×5 conv, 16 ReLU maps -> 2×2 max-pool -> 5×5
   conv, 32 ReLU maps -> 2×2 max-pool -> ``hidden_units`` ReLUs (its last hidden layer, the
-  table's column) -> 10 logits. Its layout is an assumption (the paper does not give it),
+  table's column) -> 10 logits; with ``dropout`` > 0, dropout on that layer's input and
+  output. Its layout is an assumption (the paper does not give it),
   sized so that it trains in minutes on one CPU core.
 """
 
@@ -59,9 +62,17 @@ def glimpse_layer(order: str = "coarse_fine", name: str = "glimpses"):
     return _glimpse_layer_class()(order, name=name)
 
 
-def build_glimpse_classifier(core, order: str = "coarse_fine", encoder_units: int = 0):
+def _dropout(x, rate: float, name: str):
+    import keras  # noqa: PLC0415
+
+    return keras.layers.Dropout(rate, name=name)(x) if rate else x
+
+
+def build_glimpse_classifier(core, order: str = "coarse_fine", encoder_units: int = 0,
+                             dropout: float = 0.0):
     """images [B, 28, 28] -> glimpses -> (``encoder_units`` ReLUs per glimpse, when > 0) ->
-    ``core`` (a :class:`fwlib.cores.CoreSpec`) -> 10 logits from the last hidden state."""
+    ``core`` (a :class:`fwlib.cores.CoreSpec`) -> 10 logits from the last hidden state, with
+    ``dropout`` on the core's input and on that state."""
     import keras  # noqa: PLC0415
 
     glimpses.check_order(order)
@@ -69,14 +80,16 @@ def build_glimpse_classifier(core, order: str = "coarse_fine", encoder_units: in
     x = glimpse_layer(order)(images)
     if encoder_units:
         x = keras.layers.Dense(encoder_units, activation="relu", name="encoder")(x)
+    x = _dropout(x, dropout, "input_dropout")
     x = build_core(core)(x)
+    x = _dropout(x, dropout, "state_dropout")
     logits = keras.layers.Dense(NUM_CLASSES, name="logits")(x)
     return keras.Model(images, logits, name=f"{core.kind}_glimpses")
 
 
-def build_convnet(hidden_units: int):
+def build_convnet(hidden_units: int, dropout: float = 0.0):
     """images [B, 28, 28] -> two conv + max-pool stages -> ``hidden_units`` ReLUs -> 10
-    logits."""
+    logits, with ``dropout`` on that hidden layer's input and output."""
     import keras  # noqa: PLC0415
 
     images = keras.Input(shape=(IMAGE_SIDE, IMAGE_SIDE), name="images")
@@ -85,7 +98,8 @@ def build_convnet(hidden_units: int):
         x = keras.layers.Conv2D(filters, CONV_KERNEL, padding="valid", activation="relu",
                                 name=f"conv{i + 1}")(x)
         x = keras.layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
-    x = keras.layers.Flatten()(x)
+    x = _dropout(keras.layers.Flatten()(x), dropout, "input_dropout")
     x = keras.layers.Dense(hidden_units, activation="relu", name="hidden")(x)
+    x = _dropout(x, dropout, "hidden_dropout")
     logits = keras.layers.Dense(NUM_CLASSES, name="logits")(x)
     return keras.Model(images, logits, name="convnet")

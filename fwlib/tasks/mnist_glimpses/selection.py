@@ -11,8 +11,9 @@ Finished runs are reused, and so is a finished run trained under another budget 
 one, say) that covers the updates compared: it is planned with the budget it had, and its
 history is cut at ``compare_steps``. With several ``--learning-rates``,
 ``--lr-half-lives`` (updates over which Adam's step size halves; 0: constant),
-``--weight-decays`` (decoupled decay of the weight matrices; 0: none), glimpse ``--orders``
-or ``--encoder-units`` (ReLUs per glimpse before the core; 0: none) every combination is a
+``--weight-decays`` (decoupled decay of the weight matrices; 0: none), ``--dropouts`` (the
+rate on the core's input and last state; 0: none), glimpse ``--orders`` or
+``--encoder-units`` (ReLUs per glimpse before the core; 0: none) every combination is a
 setting, ranked the same way.
 
     python -m fwlib.tasks.mnist_glimpses.selection --out results/selection/mnist_glimpses
@@ -28,6 +29,8 @@ setting, ranked the same way.
         --out results/selection/mnist_glimpses_input
     python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.005 --units 200 100 50 \
         --weight-decays 0 0.01 0.1 --max-steps 15000 --out results/selection/mnist_glimpses_wd
+    python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.005 --units 200 100 50 \
+        --dropouts 0 0.1 0.3 --max-steps 15000 --out results/selection/mnist_glimpses_dropout
 """
 
 from __future__ import annotations
@@ -55,16 +58,18 @@ COMPARE_STEPS = 5000
 def selection_grid(fast_lrs=FAST_LRS, hidden_units=UNITS, max_steps: int = COMPARE_STEPS,
                    learning_rate=3e-3, seed: int = 0, lr_half_lives=(0,),
                    orders=(DEFAULT_ORDER,), encoder_units=(DEFAULT_ENCODER,),
-                   weight_decays=(0.0,)):
+                   weight_decays=(0.0,), dropouts=(0.0,)):
     """Fast weights at every R for every η, every learning rate (one value or several),
-    every step-size half-life, every weight decay, every glimpse order and every glimpse
-    encoder width."""
+    every step-size half-life, every weight decay, every dropout rate, every glimpse order
+    and every glimpse encoder width."""
     rates = [learning_rate] if isinstance(learning_rate, int | float) else list(learning_rate)
     return [c for lr in rates for half_life in lr_half_lives for decay in weight_decays
-            for eta in fast_lrs for order in orders for encoder in encoder_units
+            for rate in dropouts for eta in fast_lrs for order in orders
+            for encoder in encoder_units
             for c in table2_grid(["fast_weights"], hidden_units, [seed], max_steps,
                                  lr, lr_half_life=half_life, fast_lr=eta,
-                                 weight_decay=decay, patience=max_steps, order=order,
+                                 weight_decay=decay, dropout=rate, patience=max_steps,
+                                 order=order,
                                  encoder_units=encoder)]
 
 
@@ -87,8 +92,8 @@ def reuse_recorded(configs, runs_dir: str | Path, compare_steps: int) -> list:
 def summarise(runs_dir: str | Path, configs, compare_steps: int = COMPARE_STEPS) -> pd.DataFrame:
     """One row per setting and R: its best validation error within ``compare_steps`` updates,
     the update it was reached at, and whether its setting (learning rate, half-life, η, and
-    weight decay, glimpse order and encoder width where the runs differ in them) is the one
-    chosen, by mean rank over the R."""
+    weight decay, dropout, glimpse order and encoder width where the runs differ in them) is
+    the one chosen, by mean rank over the R."""
     runs = load_runs(runs_dir)
     runs = runs[runs["run"].isin({c.run_name() for c in configs})]
     histories = load_histories(runs_dir, runs)
@@ -101,11 +106,13 @@ def summarise(runs_dir: str | Path, configs, compare_steps: int = COMPARE_STEPS)
                      "learning_rate": float(run["learning_rate"]),
                      "lr_half_life": int(run["lr_half_life"]),
                      "weight_decay": float(run["weight_decay"]),
+                     "dropout": float(run["dropout"]),
                      "order": run["order"], "encoder_units": int(run["encoder_units"]),
                      "valid_error": float(best["valid_error"]), "at_step": int(best["step"]),
                      "updates_compared": int(history["step"].max())})
     summary = pd.DataFrame(rows).sort_values(["R", "valid_error"]).reset_index(drop=True)
-    optional = ("weight_decay", "order", "encoder_units")  # shown only where the runs differ
+    # shown only where the runs differ
+    optional = ("weight_decay", "dropout", "order", "encoder_units")
     varied = [column for column in optional if summary[column].nunique() > 1]
     summary = summary.drop(columns=[c for c in optional if c not in varied])
     mean_rank = summary.assign(rank=summary.groupby("R")["valid_error"].rank())
@@ -124,6 +131,7 @@ def main(argv=None) -> None:
     parser.add_argument("--learning-rates", type=float, nargs="+", default=[3e-3])
     parser.add_argument("--lr-half-lives", type=int, nargs="+", default=[0])
     parser.add_argument("--weight-decays", type=float, nargs="+", default=[0.0])
+    parser.add_argument("--dropouts", type=float, nargs="+", default=[0.0])
     parser.add_argument("--orders", nargs="+", default=[DEFAULT_ORDER])
     parser.add_argument("--encoder-units", type=int, nargs="+", default=[DEFAULT_ENCODER])
     parser.add_argument("--max-steps", type=int, default=COMPARE_STEPS)
@@ -133,7 +141,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     configs = selection_grid(args.fast_lrs, args.units, args.max_steps, args.learning_rates,
                              lr_half_lives=args.lr_half_lives, orders=args.orders,
-                             encoder_units=args.encoder_units, weight_decays=args.weight_decays)
+                             encoder_units=args.encoder_units, weight_decays=args.weight_decays,
+                             dropouts=args.dropouts)
     configs = reuse_recorded(configs, args.out / "runs", args.max_steps)
     run_grid(configs, args.out / "runs", workers=args.workers, title="η selection")
     summary = summarise(args.out / "runs", configs, args.max_steps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from fwlib.cores import CORE_LABELS, CoreSpec, check_choice, check_positive_int
 
@@ -24,6 +24,9 @@ class GlimpseModelSpec:
     inner_steps: int = 1  # S, inner-loop steps per glimpse
     layer_norm: bool = True  # layer norm in the fast-weights inner loop
     encoder_units: int = 100  # ReLUs applied to each glimpse before the core; 0: none
+    dropout: float = 0.0  # rate on the core's input and last state (ConvNet: hidden layer)
+
+    NEUTRAL: ClassVar[dict[str, Any]] = {"dropout": 0.0}
 
     USED_BY: ClassVar[dict[str, tuple[str, ...]]] = {
         "decay": ("fast_weights",), "fast_lr": ("fast_weights",),
@@ -44,6 +47,9 @@ class GlimpseModelSpec:
                 or self.encoder_units < 0):
             raise ValueError(f"encoder_units must be a non-negative integer "
                              f"(got {self.encoder_units!r})")
+        if (isinstance(self.dropout, bool) or not isinstance(self.dropout, int | float)
+                or not 0.0 <= self.dropout < 1.0):
+            raise ValueError(f"dropout must be a number in [0, 1) (got {self.dropout!r})")
         if self.kind in RECURRENT_KINDS:
             self.core().validate()
         else:

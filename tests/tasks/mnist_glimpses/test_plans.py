@@ -1,7 +1,9 @@
+from dataclasses import replace
+
 import pytest
 
 from fwlib.run.config import RunConfig
-from fwlib.tasks.mnist_glimpses import plans
+from fwlib.tasks.mnist_glimpses import MnistGlimpsesTask, plans
 from fwlib.tasks.mnist_glimpses.spec import GlimpseModelSpec
 
 GRID = dict(models=["fast_weights", "convnet"], hidden_units=[50], seeds=[0],
@@ -36,6 +38,9 @@ def test_the_grid_and_its_run_identity():
     ({"lr_half_life": {"default": -5}}, "lr_half_life must be a non-negative integer"),
     ({"weight_decay": {"default": 0.0, "convnet": -0.1}}, "weight_decay must be a number"),
     ({"weight_decay": {"gru": 0.1}}, "weight_decay key 'gru'"),
+    ({"dropout": {"default": 1.0}}, r"dropout must be a number in \[0, 1\)"),
+    ({"dropout": {"default": "0.1"}}, r"dropout must be a number in \[0, 1\)"),
+    ({"dropout": {"gru": 0.1}}, "dropout key 'gru'"),
     ({"hidden_units": [0]}, "hidden_units must be a positive integer"),
     ({"seeds": []}, "seeds must list at least one value"),
 ])
@@ -75,3 +80,36 @@ def test_step_size_decay_and_eta_are_set_per_cell():
     decayed = plans.train_runs(**{**GRID, "weight_decay": {"default": 0.0, "convnet@50": 0.01}})
     assert {(c.model.kind, c.model.hidden_units): c.optim.weight_decay
             for c in decayed} == {("fast_weights", 50): 0.0, ("convnet", 50): 0.01}
+
+
+def test_dropout_is_set_per_cell_and_no_dropout_keeps_the_identity():
+    configs = plans.train_runs(**GRID)
+    assert {c.model.dropout for c in configs} == {0.0}
+    assert all("dropout" not in c.identity()["model"] for c in configs)
+    dropped = plans.train_runs(**{**GRID, "dropout": {"default": 0.0, "fast_weights@50": 0.2}})
+    assert [c.model.dropout for c in dropped] == [0.2, 0.0]
+    assert dropped[0].identity()["model"]["dropout"] == 0.2
+    assert dropped[0].run_id() != configs[0].run_id()
+    assert dropped[1].run_id() == configs[1].run_id()
+    assert RunConfig.from_dict(dropped[0].to_dict()) == dropped[0]
+
+
+@pytest.mark.parametrize("kind, names", [
+    ("fast_weights", ["input_dropout", "state_dropout"]),
+    ("lstm", ["input_dropout", "state_dropout"]),
+    ("convnet", ["input_dropout", "hidden_dropout"]),
+])
+def test_dropout_acts_in_training_only(kind, names):
+    import numpy as np
+
+    task = MnistGlimpsesTask()
+    spec = GlimpseModelSpec(kind=kind, hidden_units=16, encoder_units=8, fast_lr=0.05)
+    plain = task.build_model(spec)
+    assert not [layer for layer in plain.layers if "dropout" in layer.name]
+    model = task.build_model(replace(spec, dropout=0.5))
+    assert [layer.name for layer in model.layers if "dropout" in layer.name] == names
+    model.set_weights(plain.get_weights())
+    images = np.random.default_rng(0).random((4, 28, 28), dtype=np.float32)
+    expected = np.asarray(plain(images, training=False))
+    np.testing.assert_allclose(np.asarray(model(images, training=False)), expected, atol=1e-6)
+    assert not np.allclose(np.asarray(model(images, training=True)), expected, atol=1e-3)
