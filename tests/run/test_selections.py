@@ -408,6 +408,8 @@ def test_mnist_weight_decay_is_a_setting_of_its_own(tmp_path):
 
 
 def test_mnist_dropout_is_a_setting_of_its_own(tmp_path):
+    from fwlib.tasks.mnist_glimpses.report import selection_markdown
+
     configs = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(50, 200),
                                        max_steps=1000, dropouts=(0.0, 0.3))
     assert sorted({c.model.dropout for c in configs}) == [0.0, 0.3]
@@ -419,3 +421,11 @@ def test_mnist_dropout_is_a_setting_of_its_own(tmp_path):
     summary = selection.summarise(tmp_path / "runs", configs, compare_steps=1000)
     assert set(summary.loc[summary["chosen"], "dropout"]) == {0.3}
     assert "dropout" not in selection.summarise(tmp_path / "runs", plain, 1000)
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    text = selection_markdown(tmp_path)
+    assert "Choice of the dropout rate at η = 0.005" in text
+    assert "| R | η | learning rate | dropout | best validation error (%) |" in text
+    assert "| 200 | 0.005 | 0.003 | 0.3 | 1.5 |" in text
+    table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "dropout": [0.0, 0.3]})
+    assert ("Table 2's fast-weights runs use dropout 0 (0: none)."
+            in selection_markdown(tmp_path, table_runs))

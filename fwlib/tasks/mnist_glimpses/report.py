@@ -130,19 +130,20 @@ def deviations_markdown(runs: pd.DataFrame) -> str:
     if not runs.empty and "fast_lr" in runs and (runs["model"] == "fast_weights").any():
         etas = distinct(runs.loc[runs["model"] == "fast_weights", "fast_lr"])
         text += f" Fast-weight η in these runs: {etas}."
-    if not runs.empty and "weight_decay" in runs:
-        if (runs["weight_decay"] == 0).all():
-            text += " No weight decay in these runs."
-        else:
-            text += values_per_model(runs, "weight_decay", "Weight decay in these runs")
+    for column, what in (("weight_decay", "weight decay"), ("dropout", "dropout")):
+        if not runs.empty and column in runs:
+            if (runs[column] == 0).all():
+                text += f" No {what} in these runs."
+            else:
+                text += values_per_model(runs, column, f"{what.capitalize()} in these runs")
     return text
 
 
 def selection_markdown(directory: str | os.PathLike,
                        table_runs: pd.DataFrame | None = None) -> str:
     """The choice of η (or of the learning rate and η) on the validation split, if made; a
-    weight-decay search also says which weight decay Table 2's fast-weights runs
-    (``table_runs``) use."""
+    weight-decay or dropout search also says which weight decay or dropout Table 2's
+    fast-weights runs (``table_runs``) use."""
     from pathlib import Path  # noqa: PLC0415
 
     path = Path(directory) / "summary.csv"
@@ -164,13 +165,14 @@ def selection_markdown(directory: str | os.PathLike,
                                       "fast_lr": "η", "learning_rate": "learning rate",
                                       "at_step": "at update",
                                       "lr_half_life": "step size halved every",
-                                      "weight_decay": "weight decay",
+                                      "weight_decay": "weight decay", "dropout": "dropout",
                                       "order": "glimpse order",
                                       "encoder_units": "encoder ReLUs (0: none)"})
     rates = summary["learning rate"].nunique() > 1
     varied = [name for name, varies in (
         ("the learning rate", rates), ("its schedule" if rates else "the step-size schedule",
                                        decays), ("the weight decay", "weight decay" in summary),
+        ("the dropout rate", "dropout" in summary),
         ("η", summary["η"].nunique() > 1)) if varies]
     varied = varied or ["η"]
     what = varied[0] if len(varied) == 1 else ", ".join(varied[:-1]) + " and " + varied[-1]
@@ -184,10 +186,11 @@ def selection_markdown(directory: str | os.PathLike,
                 " so an input that suits fast weights alone is shown here, not adopted: it "
                 "would be chosen on one model's validation error and need every model trained "
                 "again.")
-    if "weight decay" in summary and table_runs is not None and "weight_decay" in table_runs:
-        used = table_runs.loc[table_runs["model"] == "fast_weights", "weight_decay"]
-        if len(used):
-            note += f" Table 2's fast-weights runs use weight decay {distinct(used)} (0: none)."
+    for column, what in (("weight_decay", "weight decay"), ("dropout", "dropout")):
+        if what in summary and table_runs is not None and column in table_runs:
+            used = table_runs.loc[table_runs["model"] == "fast_weights", column]
+            if len(used):
+                note += f" Table 2's fast-weights runs use {what} {distinct(used)} (0: none)."
     return (f"**{heading}** (fast weights, validation split only, seed 0, best "
             f"validation error within the first {int(summary['updates_compared'].max()):,} "
             f"updates; `chosen` marks the setting with the best mean rank over R; "
@@ -289,8 +292,8 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
     display(Markdown("### Deviations and assumptions\n\n" + deviations_markdown(runs)))
     display(Markdown(selection_markdown(REPO_ROOT / "results" / "selection" / FOLDER)))
     # the learning rate, its schedule, η at length, the learning rate at that η, the input,
-    # the weight decay
-    for suffix in ("_lr", "_schedule", "_eta", "_eta_lr", "_input", "_wd"):
+    # the weight decay, dropout
+    for suffix in ("_lr", "_schedule", "_eta", "_eta_lr", "_input", "_wd", "_dropout"):
         searched = REPO_ROOT / "results" / "selection" / f"{FOLDER}{suffix}"
         if (searched / "summary.csv").exists():
             display(Markdown(selection_markdown(searched, runs)))

@@ -137,11 +137,12 @@ def test_the_fast_weights_check_says_only_what_the_runs_show(without, says):
     assert ("not because a small η" in text) == says.startswith("Every run")
 
 
-def test_the_deviations_name_the_learning_rates_eta_and_weight_decay_used():
+def test_the_deviations_name_the_learning_rates_eta_weight_decay_and_dropout_used():
     from fwlib.tasks.mnist_glimpses.report import deviations_markdown
 
     runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "learning_rate": [3e-3, 1e-3],
-                         "fast_lr": [0.005, 0.5], "weight_decay": [0.0, 0.0]})
+                         "fast_lr": [0.005, 0.5], "weight_decay": [0.0, 0.0],
+                         "dropout": [0.0, 0.0]})
     text = deviations_markdown(runs)
     assert "Learning rates used in these runs: fast_weights: 0.003; lstm: 0.001." in text
     assert "Fast-weight η in these runs: 0.005." in text
@@ -149,3 +150,7 @@ def test_the_deviations_name_the_learning_rates_eta_and_weight_decay_used():
     decayed = deviations_markdown(runs.assign(weight_decay=[0.01, 0.0]))
     assert "Weight decay in these runs: fast_weights: 0.01; lstm: 0." in decayed
     assert "No weight decay" not in decayed
+    assert "No dropout in these runs." in text and "No dropout in these runs." in decayed
+    dropped = deviations_markdown(runs.assign(dropout=[0.3, 0.0]))
+    assert "Dropout in these runs: fast_weights: 0.3; lstm: 0." in dropped
+    assert "No dropout" not in dropped and "No weight decay in these runs." in dropped
