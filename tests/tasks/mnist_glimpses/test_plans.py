@@ -113,3 +113,33 @@ def test_dropout_acts_in_training_only(kind, names):
     expected = np.asarray(plain(images, training=False))
     np.testing.assert_allclose(np.asarray(model(images, training=False)), expected, atol=1e-6)
     assert not np.allclose(np.asarray(model(images, training=True)), expected, atol=1e-3)
+
+
+def test_the_dropout_mask_is_philox_drawn_scaled_and_reproducible():
+    import keras
+    import numpy as np
+
+    from fwlib.tasks.mnist_glimpses.model import _dropout_layer_class
+
+    layer_class = _dropout_layer_class()
+    with pytest.raises(ValueError, match="generator must be one of philox, keras"):
+        layer_class(0.3, "auto")
+    ones = np.ones((64, 20, 100), np.float32)
+    draws = []
+    for _ in range(2):
+        layer = layer_class(0.3, seed=7)
+        draws.append([np.asarray(layer(ones, training=True)) for _ in range(2)])
+    first = draws[0][0]
+    np.testing.assert_allclose(np.unique(first), [0.0, 1 / 0.7], rtol=1e-6)
+    assert abs((first == 0).mean() - 0.3) < 0.01
+    assert not np.array_equal(draws[0][0], draws[0][1])  # a new mask at every call
+    np.testing.assert_array_equal(draws[0][0], draws[1][0])  # the same seed, the same masks
+    np.testing.assert_array_equal(draws[0][1], draws[1][1])
+    np.testing.assert_array_equal(np.asarray(layer(ones, training=False)), ones)
+    again = layer_class.from_config(layer.get_config())
+    assert again.generator == "philox" and again.rate == 0.3
+    if keras.backend.backend() == "tensorflow":
+        # outside XLA, TensorFlow's own choice on a CPU is Philox: Keras's draw, run eagerly,
+        # gives the same masks (compiled by XLA, it is another generator, and far slower)
+        keras_layer = layer_class(0.3, "keras", seed=7)
+        np.testing.assert_array_equal(np.asarray(keras_layer(ones, training=True)), first)
