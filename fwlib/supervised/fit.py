@@ -31,13 +31,17 @@ HISTORY_COLUMNS = ("step", "train_loss", "valid_loss", "valid_error", "wall_seco
 
 
 def build_compiled_model(config: RunConfig):
-    """The task's model for ``config``, compiled with Adam, XLA and ``steps_per_execution``
+    """The task's model for ``config``, compiled by :func:`compile_model`."""
+    return compile_model(config.task.build_model(config.model), config)
+
+
+def compile_model(model, config: RunConfig):
+    """``model`` compiled as ``config`` trains it: Adam, XLA and ``steps_per_execution``
     (under JAX, which compiles every step with XLA, the steps of one execution are separate
     compiled calls). With ``weight_decay``, only the weight matrices (variables of two or
     more dimensions) decay."""
     import keras  # noqa: PLC0415
 
-    model = config.task.build_model(config.model)
     weight_decay = config.optim.weight_decay
     optimizer = keras.optimizers.Adam(config.optim.keras_learning_rate(),
                                       global_clipnorm=config.optim.clip_norm or None,

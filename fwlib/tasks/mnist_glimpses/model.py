@@ -126,7 +126,7 @@ def build_glimpse_classifier(core, order: str = "coarse_fine", encoder_units: in
     return keras.Model(images, logits, name=f"{core.kind}_glimpses")
 
 
-def build_convnet(hidden_units: int, dropout: float = 0.0):
+def build_convnet(hidden_units: int, dropout: float = 0.0, dropout_generator: str = "philox"):
     """images [B, 28, 28] -> two conv + max-pool stages -> ``hidden_units`` ReLUs -> 10
     logits, with ``dropout`` on that hidden layer's input and output."""
     import keras  # noqa: PLC0415
@@ -137,8 +137,8 @@ def build_convnet(hidden_units: int, dropout: float = 0.0):
         x = keras.layers.Conv2D(filters, CONV_KERNEL, padding="valid", activation="relu",
                                 name=f"conv{i + 1}")(x)
         x = keras.layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
-    x = _dropout(keras.layers.Flatten()(x), dropout, "input_dropout")
+    x = _dropout(keras.layers.Flatten()(x), dropout, "input_dropout", dropout_generator)
     x = keras.layers.Dense(hidden_units, activation="relu", name="hidden")(x)
-    x = _dropout(x, dropout, "hidden_dropout")
+    x = _dropout(x, dropout, "hidden_dropout", dropout_generator)
     logits = keras.layers.Dense(NUM_CLASSES, name="logits")(x)
     return keras.Model(images, logits, name="convnet")
