@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from fwlib.tasks.associative import fast_lr_search
-from fwlib.tasks.mnist_glimpses import selection
+from fwlib.tasks.mnist_glimpses import plans, selection
 
 
 def record(root, config, valid_errors, test_error, eval_every=500):
@@ -429,3 +429,29 @@ def test_mnist_dropout_is_a_setting_of_its_own(tmp_path):
     table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "dropout": [0.0, 0.3]})
     assert ("Table 2's fast-weights runs use dropout 0 (0: none)."
             in selection_markdown(tmp_path, table_runs))
+
+
+def test_another_model_s_dropout_is_searched_without_eta(tmp_path):
+    from fwlib.tasks.mnist_glimpses.report import selection_markdown
+
+    configs = selection.selection_grid(hidden_units=(50, 200), max_steps=1000,
+                                       learning_rate=1e-3, dropouts=(0.0, 0.3), model="lstm")
+    assert {c.model.kind for c in configs} == {"lstm"} and len(configs) == 4
+    table2 = plans.table2_grid(["lstm"], [50], [0], 1000, 1e-3, patience=1000)
+    assert table2[0].run_name() in {c.run_name() for c in configs}  # Table 2's own run
+    with pytest.raises(ValueError, match="fast_lrs: η is a setting of fast weights only"):
+        selection.selection_grid(fast_lrs=(0.02,), model="lstm")
+    with pytest.raises(ValueError, match="model must be one of"):
+        selection.selection_grid(model="gru")
+    for config in configs:
+        dropped = config.model.dropout > 0
+        record(tmp_path / "runs", config, [0.03, 0.015 if dropped else 0.02], test_error=0.0)
+    summary = selection.summarise(tmp_path / "runs", configs, compare_steps=1000)
+    assert "fast_lr" not in summary and set(summary["model"]) == {"lstm"}
+    assert set(summary.loc[summary["chosen"], "dropout"]) == {0.3}
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "dropout": [0.3, 0.0]})
+    text = selection_markdown(tmp_path, table_runs)
+    assert "**Choice of the dropout rate for the LSTM** (the LSTM, validation split" in text
+    assert "| R | learning rate | dropout | best validation error (%) |" in text
+    assert "Table 2's LSTM runs use dropout 0 (0: none)." in text

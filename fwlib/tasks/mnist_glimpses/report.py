@@ -12,6 +12,7 @@ from fwlib.run.provenance import REPO_ROOT
 from fwlib.tasks.mnist_glimpses import data, glimpses
 from fwlib.tasks.mnist_glimpses.model import CONV_FILTERS, CONV_KERNEL
 from fwlib.tasks.mnist_glimpses.plans import FOLDER, task_dir
+from fwlib.tasks.mnist_glimpses.spec import MODEL_LABELS
 from fwlib.tasks.mnist_glimpses.table import (
     CLAIM,
     CLAIM_RULE,
@@ -139,11 +140,19 @@ def deviations_markdown(runs: pd.DataFrame) -> str:
     return text
 
 
+def _searched(kind: str) -> tuple[str, str]:
+    """How a search's text names the model searched, and that model's runs."""
+    if kind == "fast_weights":
+        return "fast weights", "fast-weights"
+    return f"the {MODEL_LABELS[kind]}", MODEL_LABELS[kind]
+
+
 def selection_markdown(directory: str | os.PathLike,
                        table_runs: pd.DataFrame | None = None) -> str:
     """The choice of η (or of the learning rate and η) on the validation split, if made; a
-    weight-decay or dropout search also says which weight decay or dropout Table 2's
-    fast-weights runs (``table_runs``) use."""
+    weight-decay or dropout search also says which weight decay or dropout Table 2's runs
+    of the model searched (``table_runs``; fast weights unless the summary names another)
+    use."""
     from pathlib import Path  # noqa: PLC0415
 
     path = Path(directory) / "summary.csv"
@@ -151,6 +160,8 @@ def selection_markdown(directory: str | os.PathLike,
         return ("The choice of η has not been run "
                 "(`python -m fwlib.tasks.mnist_glimpses.selection`).")
     summary = pd.read_csv(path)
+    kind = summary["model"].iloc[0] if "model" in summary else "fast_weights"
+    summary = summary.drop(columns="model", errors="ignore")
     summary["valid_error"] = (100 * summary["valid_error"]).round(2)
     decays = "lr_half_life" in summary and bool(summary["lr_half_life"].any())
     if decays:
@@ -173,11 +184,14 @@ def selection_markdown(directory: str | os.PathLike,
         ("the learning rate", rates), ("its schedule" if rates else "the step-size schedule",
                                        decays), ("the weight decay", "weight decay" in summary),
         ("the dropout rate", "dropout" in summary),
-        ("η", summary["η"].nunique() > 1)) if varies]
+        ("η", "η" in summary and summary["η"].nunique() > 1)) if varies]
     varied = varied or ["η"]
     what = varied[0] if len(varied) == 1 else ", ".join(varied[:-1]) + " and " + varied[-1]
     heading = f"Choice of {what}"
-    if "η" not in varied:
+    named, runs_of = _searched(kind)
+    if kind != "fast_weights":
+        heading += f" for {named}"
+    elif "η" not in varied:
         heading += f" at η = {summary['η'].iloc[0]:g}"
     note = ""
     if inputs:
@@ -188,10 +202,11 @@ def selection_markdown(directory: str | os.PathLike,
                 "again.")
     for column, what in (("weight_decay", "weight decay"), ("dropout", "dropout")):
         if what in summary and table_runs is not None and column in table_runs:
-            used = table_runs.loc[table_runs["model"] == "fast_weights", column]
+            used = table_runs.loc[table_runs["model"] == kind, column]
             if len(used):
-                note += f" Table 2's fast-weights runs use {what} {distinct(used)} (0: none)."
-    return (f"**{heading}** (fast weights, validation split only, seed 0, best "
+                note += (f" Table 2's {runs_of} runs use {what} {distinct(used)} "
+                         "(0: none).")
+    return (f"**{heading}** ({named}, validation split only, seed 0, best "
             f"validation error within the first {int(summary['updates_compared'].max()):,} "
             f"updates; `chosen` marks the setting with the best mean rank over R; "
             f"`{Path(directory).name}`).{note}\n\n"
@@ -293,7 +308,8 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
     display(Markdown(selection_markdown(REPO_ROOT / "results" / "selection" / FOLDER)))
     # the learning rate, its schedule, η at length, the learning rate at that η, the input,
     # the weight decay, dropout
-    for suffix in ("_lr", "_schedule", "_eta", "_eta_lr", "_input", "_wd", "_dropout"):
+    for suffix in ("_lr", "_schedule", "_eta", "_eta_lr", "_input", "_wd", "_dropout",
+                   "_dropout_lstm", "_dropout_irnn", "_dropout_convnet"):
         searched = REPO_ROOT / "results" / "selection" / f"{FOLDER}{suffix}"
         if (searched / "summary.csv").exists():
             display(Markdown(selection_markdown(searched, runs)))

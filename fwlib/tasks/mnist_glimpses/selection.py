@@ -1,5 +1,5 @@
-"""Fast weights' settings for Table 2 (η, Adam's step size and its schedule, weight decay,
-the glimpse input), compared on the validation split.
+"""Settings of Table 2's models (η, Adam's step size and its schedule, weight decay, dropout,
+the glimpse input), compared on the validation split: fast weights', or another model's.
 
 At initialisation the fast-weight read A(t)h grows with R (after layer norm ‖h‖² grows with
 R) and swamps the new glimpse (see :mod:`fwlib.cores.diagnostics`). The paper's η = 0.5 is
@@ -14,7 +14,8 @@ history is cut at ``compare_steps``. With several ``--learning-rates``,
 ``--weight-decays`` (decoupled decay of the weight matrices; 0: none), ``--dropouts`` (the
 rate on the core's input and last state; 0: none), glimpse ``--orders`` or
 ``--encoder-units`` (ReLUs per glimpse before the core; 0: none) every combination is a
-setting, ranked the same way.
+setting, ranked the same way. ``--model`` compares the settings of another of Table 2's
+models (``lstm``, ``irnn`` or ``convnet``) the same way; η is then not a setting.
 
     python -m fwlib.tasks.mnist_glimpses.selection --out results/selection/mnist_glimpses
     python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.02 \
@@ -31,6 +32,9 @@ setting, ranked the same way.
         --weight-decays 0 0.01 0.1 --max-steps 15000 --out results/selection/mnist_glimpses_wd
     python -m fwlib.tasks.mnist_glimpses.selection --fast-lrs 0.005 --units 200 100 50 \
         --dropouts 0 0.1 0.3 --max-steps 15000 --out results/selection/mnist_glimpses_dropout
+    python -m fwlib.tasks.mnist_glimpses.selection --model lstm --learning-rates 0.001 \
+        --units 200 100 50 --dropouts 0 0.1 0.3 --max-steps 10000 \
+        --out results/selection/mnist_glimpses_dropout_lstm
 """
 
 from __future__ import annotations
@@ -40,13 +44,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from fwlib.cores import check_choice
 from fwlib.run.folder import RunFolder
 from fwlib.run.parallel import run_grid
 from fwlib.run.provenance import REPO_ROOT
 from fwlib.run.store import load_histories, load_runs
 from fwlib.tasks.mnist_glimpses import MnistGlimpsesTask
 from fwlib.tasks.mnist_glimpses.plans import table2_grid
-from fwlib.tasks.mnist_glimpses.spec import GlimpseModelSpec
+from fwlib.tasks.mnist_glimpses.spec import MODEL_KINDS, GlimpseModelSpec
 
 FAST_LRS = (0.5, 0.1, 0.02, 0.005)
 DEFAULT_ORDER = MnistGlimpsesTask().order
@@ -58,15 +63,20 @@ COMPARE_STEPS = 5000
 def selection_grid(fast_lrs=FAST_LRS, hidden_units=UNITS, max_steps: int = COMPARE_STEPS,
                    learning_rate=3e-3, seed: int = 0, lr_half_lives=(0,),
                    orders=(DEFAULT_ORDER,), encoder_units=(DEFAULT_ENCODER,),
-                   weight_decays=(0.0,), dropouts=(0.0,)):
-    """Fast weights at every R for every η, every learning rate (one value or several),
-    every step-size half-life, every weight decay, every dropout rate, every glimpse order
-    and every glimpse encoder width."""
+                   weight_decays=(0.0,), dropouts=(0.0,), model: str = "fast_weights"):
+    """``model`` (fast weights unless named) at every R for every η (fast weights only),
+    every learning rate (one value or several), every step-size half-life, every weight
+    decay, every dropout rate, every glimpse order and every glimpse encoder width."""
+    check_choice("model", model, MODEL_KINDS)
+    if model != "fast_weights":
+        if tuple(fast_lrs) not in (FAST_LRS, (GlimpseModelSpec.fast_lr,)):
+            raise ValueError(f"fast_lrs: η is a setting of fast weights only (model {model!r})")
+        fast_lrs = (GlimpseModelSpec.fast_lr,)
     rates = [learning_rate] if isinstance(learning_rate, int | float) else list(learning_rate)
     return [c for lr in rates for half_life in lr_half_lives for decay in weight_decays
             for rate in dropouts for eta in fast_lrs for order in orders
             for encoder in encoder_units
-            for c in table2_grid(["fast_weights"], hidden_units, [seed], max_steps,
+            for c in table2_grid([model], hidden_units, [seed], max_steps,
                                  lr, lr_half_life=half_life, fast_lr=eta,
                                  weight_decay=decay, dropout=rate, patience=max_steps,
                                  order=order,
@@ -111,12 +121,19 @@ def summarise(runs_dir: str | Path, configs, compare_steps: int = COMPARE_STEPS)
                      "valid_error": float(best["valid_error"]), "at_step": int(best["step"]),
                      "updates_compared": int(history["step"].max())})
     summary = pd.DataFrame(rows).sort_values(["R", "valid_error"]).reset_index(drop=True)
+    kinds = sorted(runs["model"].unique())
+    if kinds != ["fast_weights"]:  # another model: named, and without η
+        if len(kinds) > 1:
+            raise ValueError(f"a search compares settings of one model (got {kinds})")
+        summary = summary.drop(columns="fast_lr")
+        summary.insert(0, "model", kinds[0])
     # shown only where the runs differ
     optional = ("weight_decay", "dropout", "order", "encoder_units")
     varied = [column for column in optional if summary[column].nunique() > 1]
     summary = summary.drop(columns=[c for c in optional if c not in varied])
     mean_rank = summary.assign(rank=summary.groupby("R")["valid_error"].rank())
-    setting = ["learning_rate", "lr_half_life", "fast_lr", *varied]
+    setting = ["learning_rate", "lr_half_life", *(["fast_lr"] if "fast_lr" in summary else []),
+               *varied]
     scores = mean_rank.groupby(setting).agg(rank=("rank", "mean"), error=("valid_error", "mean"))
     chosen = scores.sort_values(["rank", "error"]).index[0]  # ties: the lower mean error
     summary["chosen"] = [tuple(row) == chosen
@@ -126,6 +143,7 @@ def summarise(runs_dir: str | Path, configs, compare_steps: int = COMPARE_STEPS)
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="fast_weights", choices=MODEL_KINDS)
     parser.add_argument("--fast-lrs", type=float, nargs="+", default=list(FAST_LRS))
     parser.add_argument("--units", type=int, nargs="+", default=list(UNITS))
     parser.add_argument("--learning-rates", type=float, nargs="+", default=[3e-3])
@@ -142,7 +160,7 @@ def main(argv=None) -> None:
     configs = selection_grid(args.fast_lrs, args.units, args.max_steps, args.learning_rates,
                              lr_half_lives=args.lr_half_lives, orders=args.orders,
                              encoder_units=args.encoder_units, weight_decays=args.weight_decays,
-                             dropouts=args.dropouts)
+                             dropouts=args.dropouts, model=args.model)
     configs = reuse_recorded(configs, args.out / "runs", args.max_steps)
     run_grid(configs, args.out / "runs", workers=args.workers, title="η selection")
     summary = summarise(args.out / "runs", configs, args.max_steps)
