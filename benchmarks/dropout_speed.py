@@ -127,8 +127,6 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) < 1:
             parser.error(f"argument --{name.replace('_', '-')}: must be a positive integer")
 
-    import keras  # noqa: PLC0415
-
     from fwlib.run.provenance import environment  # noqa: PLC0415
 
     rows = []
@@ -143,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     env = environment()
     info = {"windows": args.windows, "window_steps": args.window_steps,
             "device": env["device"], "code_version": env["code_version"],
-            "backend": keras.backend.backend(), "packages": env["packages"]}
+            "backend": env["backend"], "packages": env["packages"]}
     text = markdown(rows, info)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "dropout_speed.md").write_text(text)
