@@ -72,10 +72,10 @@ def _dropout_layer_class():
         """``keras.layers.Dropout`` whose mask, under TensorFlow, is drawn with the Philox
         generator named explicitly (``generator="philox"``). Keras leaves TensorFlow to pick
         the algorithm ("auto_select"), and XLA compiles that choice on CPU into a generator
-        about 100× slower than Philox: one [128, 20, 100] mask took 137 ms against 1.2 ms
-        (one thread), and a 200-unit fast-weights update with dropout 5.7× as long as one
-        without (``benchmarks/dropout_speed.py``). ``generator="keras"`` keeps Keras's own
-        draw (the one other backends use here in any case)."""
+        far slower than Philox: a 200-unit fast-weights update with dropout then takes about
+        5× as long as one without (``benchmarks/dropout_speed.py``). The masks are the same
+        either way; ``generator="keras"`` keeps Keras's own draw (the one other backends use
+        here in any case)."""
 
         def __init__(self, rate, generator: str = "philox", **kwargs):
             super().__init__(rate, **kwargs)

@@ -143,3 +143,14 @@ def test_the_dropout_mask_is_philox_drawn_scaled_and_reproducible():
         # gives the same masks (compiled by XLA, it is another generator, and far slower)
         keras_layer = layer_class(0.3, "keras", seed=7)
         np.testing.assert_array_equal(np.asarray(keras_layer(ones, training=True)), first)
+        # and compiled by XLA, as training compiles it, the two draws agree too
+        import tensorflow as tf
+
+        compiled = {}
+        for generator in ("philox", "keras"):
+            layer = layer_class(0.3, generator, seed=7)
+            step = tf.function(lambda x, layer=layer: layer(x, training=True),
+                               jit_compile=True)
+            compiled[generator] = np.asarray(step(ones[:8]))
+        np.testing.assert_array_equal(compiled["philox"], compiled["keras"])
+        assert 0 < (compiled["philox"] == 0).mean() < 0.5
