@@ -8,8 +8,8 @@
 - ConvNet (sees the whole image), LeNet-like: 5×5 conv, 16 ReLU maps -> 2×2 max-pool -> 5×5
   conv, 32 ReLU maps -> 2×2 max-pool -> ``hidden_units`` ReLUs (its last hidden layer, the
   table's column) -> 10 logits; with ``dropout`` > 0, dropout on that layer's input and
-  output. Its layout is an assumption (the paper does not give it),
-  sized so that it trains in minutes on one CPU core.
+  output. Its layout is an assumption (the paper does not give it), sized so that it trains
+  in minutes on one CPU core.
 """
 
 from __future__ import annotations

@@ -34,16 +34,14 @@ def table2_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Itera
                 max_steps: Mapping | int, learning_rate: Mapping | float = 1e-3, *,
                 lr_half_life: Mapping | int = 0, fast_lr: Mapping | float = 0.5,
                 weight_decay: Mapping | float = 0.0, dropout: Mapping | float = 0.0,
-                eval_every: int = 500,
-                patience: int = 5000, batch_size: int = 128,
+                eval_every: int = 500, patience: int = 5000, batch_size: int = 128,
                 order: str = "coarse_fine", train_examples: int = 50_000,
                 **core) -> list[RunConfig]:
     """models × hidden_units × seeds; ``max_steps``, ``learning_rate``, ``lr_half_life``
     (updates over which Adam's step size halves; 0: constant), ``fast_lr`` (η of fast
     weights), ``weight_decay`` (decoupled, of the weight matrices; 0: none) and ``dropout``
     (its rate; 0: none) may be set per model or per cell (``"model@R"``); the other ``core``
-    settings
-    (λ, S, ...) apply to fast weights.
+    settings (λ, S, ...) apply to fast weights.
     Every config is validated before anything runs."""
     models, hidden_units, seeds = list(models), list(hidden_units), list(seeds)
     check_nonempty(models=models, hidden_units=hidden_units, seeds=seeds)
@@ -94,8 +92,8 @@ def train_runs(models, hidden_units, seeds, max_steps, learning_rate, eval_every
     """Notebook ``02_grid``: the Table 2 grid."""
     return table2_grid(models, hidden_units, seeds, max_steps, learning_rate,
                        lr_half_life=lr_half_life, fast_lr=fast_lr, weight_decay=weight_decay,
-                       dropout=dropout,
-                       eval_every=eval_every, patience=patience, batch_size=batch_size,
+                       dropout=dropout, eval_every=eval_every, patience=patience,
+                       batch_size=batch_size,
                        order=order, train_examples=train_examples)
 
 

@@ -137,6 +137,10 @@ def deviations_markdown(runs: pd.DataFrame) -> str:
                 text += f" No {what} in these runs."
             else:
                 text += values_per_model(runs, column, f"{what.capitalize()} in these runs")
+                if column == "dropout":
+                    text += (" Dropout acts on the core's input at every step and on its last "
+                             "state (the ConvNet: on its last hidden layer's input and "
+                             "output), with a fresh mask at every update.")
     return text
 
 

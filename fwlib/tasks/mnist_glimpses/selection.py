@@ -51,7 +51,7 @@ from fwlib.run.provenance import REPO_ROOT
 from fwlib.run.store import load_histories, load_runs
 from fwlib.tasks.mnist_glimpses import MnistGlimpsesTask
 from fwlib.tasks.mnist_glimpses.plans import table2_grid
-from fwlib.tasks.mnist_glimpses.spec import MODEL_KINDS, GlimpseModelSpec
+from fwlib.tasks.mnist_glimpses.spec import MODEL_KINDS, MODEL_LABELS, GlimpseModelSpec
 
 FAST_LRS = (0.5, 0.1, 0.02, 0.005)
 DEFAULT_ORDER = MnistGlimpsesTask().order
@@ -162,7 +162,8 @@ def main(argv=None) -> None:
                              encoder_units=args.encoder_units, weight_decays=args.weight_decays,
                              dropouts=args.dropouts, model=args.model)
     configs = reuse_recorded(configs, args.out / "runs", args.max_steps)
-    run_grid(configs, args.out / "runs", workers=args.workers, title="η selection")
+    run_grid(configs, args.out / "runs", workers=args.workers,
+             title=f"{MODEL_LABELS[args.model]} settings")
     summary = summarise(args.out / "runs", configs, args.max_steps)
     summary.to_csv(args.out / "summary.csv", index=False)
     print(summary.to_string(index=False))

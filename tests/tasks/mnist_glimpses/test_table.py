@@ -153,4 +153,6 @@ def test_the_deviations_name_the_learning_rates_eta_weight_decay_and_dropout_use
     assert "No dropout in these runs." in text and "No dropout in these runs." in decayed
     dropped = deviations_markdown(runs.assign(dropout=[0.3, 0.0]))
     assert "Dropout in these runs: fast_weights: 0.3; lstm: 0." in dropped
+    assert "on the core's input at every step and on its last state" in dropped
+    assert "fresh mask" not in text
     assert "No dropout" not in dropped and "No weight decay in these runs." in dropped
