@@ -68,8 +68,17 @@ async def _run_cells(base: str, token: str, sources: list[str]) -> list[dict]:
 
     headers = {"Authorization": f"token {token}"}
     client = AsyncHTTPClient()
-    response = await client.fetch(f"http://{base}/api/kernels", method="POST",
-                                  headers=headers, body=json.dumps({"name": KERNEL_NAME}))
+    deadline = time.time() + 30  # a loaded machine may print the URL before the port listens
+    while True:
+        try:
+            response = await client.fetch(f"http://{base}/api/kernels", method="POST",
+                                          headers=headers,
+                                          body=json.dumps({"name": KERNEL_NAME}))
+            break
+        except ConnectionRefusedError:
+            if time.time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
     kernel = json.loads(response.body)
     assert kernel["name"] == KERNEL_NAME
     socket = await websocket_connect(HTTPRequest(
