@@ -382,52 +382,34 @@ def test_mnist_glimpse_inputs_are_settings_and_shown_as_not_adopted(tmp_path):
     assert "| 200 | 0.005 | 0.003 | fine_centre | 100 | 1.5 |" in text
 
 
-def test_mnist_weight_decay_is_a_setting_of_its_own(tmp_path):
+@pytest.mark.parametrize("argument, column, part, heading, label", [
+    ("weight_decays", "weight_decay", "optim", "the weight decay", "weight decay"),
+    ("dropouts", "dropout", "model", "the dropout rate", "dropout"),
+])
+def test_an_mnist_regulariser_is_a_setting_of_its_own(tmp_path, argument, column, part,
+                                                      heading, label):
     from fwlib.tasks.mnist_glimpses.report import selection_markdown
 
     configs = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(50, 200),
-                                       max_steps=1000, weight_decays=(0.0, 0.1))
-    assert sorted({c.optim.weight_decay for c in configs}) == [0.0, 0.1]
+                                       max_steps=1000, **{argument: (0.0, 0.3)})
+    assert sorted({getattr(getattr(c, part), column) for c in configs}) == [0.0, 0.3]
     plain = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(50, 200), max_steps=1000)
     assert {c.run_name() for c in plain} < {c.run_name() for c in configs}  # reused
     for config in configs:
-        decays = config.optim.weight_decay > 0
-        record(tmp_path / "runs", config, [0.03, 0.015 if decays else 0.02], test_error=0.0)
+        regularised = getattr(getattr(config, part), column) > 0
+        record(tmp_path / "runs", config, [0.03, 0.015 if regularised else 0.02],
+               test_error=0.0)
     summary = selection.summarise(tmp_path / "runs", configs, compare_steps=1000)
-    assert set(summary.loc[summary["chosen"], "weight_decay"]) == {0.1}
-    assert "weight_decay" not in selection.summarise(tmp_path / "runs", plain, 1000)
+    assert set(summary.loc[summary["chosen"], column]) == {0.3}
+    assert column not in selection.summarise(tmp_path / "runs", plain, 1000)
     summary.to_csv(tmp_path / "summary.csv", index=False)
     text = selection_markdown(tmp_path)
-    assert "Choice of the weight decay at η = 0.005" in text
-    assert "| R | η | learning rate | weight decay | best validation error (%) |" in text
-    assert "| 200 | 0.005 | 0.003 | 0.1 | 1.5 |" in text
-    assert "Table 2's fast-weights runs use" not in text
-    table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "weight_decay": [0.0, 0.1]})
-    assert ("Table 2's fast-weights runs use weight decay 0 (0: none)."
-            in selection_markdown(tmp_path, table_runs))
-
-
-def test_mnist_dropout_is_a_setting_of_its_own(tmp_path):
-    from fwlib.tasks.mnist_glimpses.report import selection_markdown
-
-    configs = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(50, 200),
-                                       max_steps=1000, dropouts=(0.0, 0.3))
-    assert sorted({c.model.dropout for c in configs}) == [0.0, 0.3]
-    plain = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(50, 200), max_steps=1000)
-    assert {c.run_name() for c in plain} < {c.run_name() for c in configs}  # reused
-    for config in configs:
-        dropped = config.model.dropout > 0
-        record(tmp_path / "runs", config, [0.03, 0.015 if dropped else 0.02], test_error=0.0)
-    summary = selection.summarise(tmp_path / "runs", configs, compare_steps=1000)
-    assert set(summary.loc[summary["chosen"], "dropout"]) == {0.3}
-    assert "dropout" not in selection.summarise(tmp_path / "runs", plain, 1000)
-    summary.to_csv(tmp_path / "summary.csv", index=False)
-    text = selection_markdown(tmp_path)
-    assert "Choice of the dropout rate at η = 0.005" in text
-    assert "| R | η | learning rate | dropout | best validation error (%) |" in text
+    assert f"Choice of {heading} at η = 0.005" in text
+    assert f"| R | η | learning rate | {label} | best validation error (%) |" in text
     assert "| 200 | 0.005 | 0.003 | 0.3 | 1.5 |" in text
-    table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "dropout": [0.0, 0.3]})
-    assert ("Table 2's fast-weights runs use dropout 0 (0: none)."
+    assert "Table 2's fast-weights runs use" not in text
+    table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], column: [0.0, 0.3]})
+    assert (f"Table 2's fast-weights runs use {label} 0 (0: none)."
             in selection_markdown(tmp_path, table_runs))
 
 
