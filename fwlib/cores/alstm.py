@@ -44,8 +44,13 @@ def _bound(z):
 
 
 def _complex_mul(a, b):
-    """a ⊛ b, the elementwise complex product, for [..., 2, N] (real, imaginary) operands."""
-    a_real, a_imag, b_real, b_imag = a[..., 0, :], a[..., 1, :], b[..., 0, :], b[..., 1, :]
+    """a ⊛ b, the elementwise complex product, for [..., 2, N] (real, imaginary) operands.
+
+    The parts are taken apart with ``unstack`` rather than sliced: the gradient of a slice is a
+    padded copy of the whole operand, which XLA on CPU does not fold away (a 1.3× slower step).
+    """
+    a_real, a_imag = ops.unstack(a, axis=-2)
+    b_real, b_imag = ops.unstack(b, axis=-2)
     return ops.stack([a_real * b_real - a_imag * b_imag, a_real * b_imag + a_imag * b_real],
                      axis=-2)
 
@@ -136,23 +141,31 @@ class AssociativeLSTM(keras.layers.Layer):
         columns = self._column_index()
         kernel = ops.take(self.kernel, columns, axis=1)
         recurrent_kernel = ops.take(self.recurrent_kernel, columns, axis=1)
-        projected = ops.einsum("btd,dk->btk", inputs, kernel) + ops.take(self.bias, columns)
+        # Time-major, one 2-D matrix product for every step's input part: written as a batched
+        # product ("btd,dk->btk"), its gradient with respect to the kernel is formed per example
+        # ([B, D, K]) and then summed, which made an update up to 2× slower on CPU. Every
+        # per-step part is taken with unstack or split, whose gradients are concatenations, not
+        # padded copies.
+        flat = ops.reshape(ops.transpose(inputs, (1, 0, 2)), (-1, inputs.shape[-1]))
+        projected = ops.matmul(flat, kernel) + ops.take(self.bias, columns)
+        projected = ops.reshape(projected, (steps, -1, kernel.shape[-1]))
         keys_end = 3 * n + 4 * n * copies
         # Complex vectors are [..., 2, N]: real part, imaginary part.
         h = cells = None
         outputs = []
-        for t in range(steps):
-            z = projected[:, t, :]
+        for z in ops.unstack(projected, axis=0):
             if h is not None:
                 z = z + ops.matmul(h, recurrent_kernel)
-            gates = ops.sigmoid(ops.reshape(z[:, :3 * n], (-1, 3, 1, n)))  # g_f, g_i, g_o
-            keys = _bound(ops.reshape(z[:, 3 * n:keys_end], (-1, copies, 2, 2, n)))
-            input_keys, output_keys = keys[:, :, 0], keys[:, :, 1]  # r_{i,s}, r_{o,s}
-            u = _bound(ops.reshape(z[:, keys_end:], (-1, 1, 2, n)))
-            written = _complex_mul(input_keys, gates[:, None, 1] * u)  # [B, S, 2, N]
-            cells = written if cells is None else gates[:, None, 0] * cells + written
+            z_gates, z_keys, z_u = ops.split(z, [3 * n, keys_end], axis=-1)
+            gates = ops.sigmoid(ops.reshape(z_gates, (-1, 3, 1, n)))
+            g_f, g_i, g_o = ops.unstack(gates, axis=1)  # [B, 1, N] each
+            keys = _bound(ops.reshape(z_keys, (-1, copies, 2, 2, n)))
+            input_keys, output_keys = ops.unstack(keys, axis=2)  # r_{i,s}, r_{o,s}: [B, S, 2, N]
+            u = _bound(ops.reshape(z_u, (-1, 1, 2, n)))
+            written = _complex_mul(input_keys, g_i[:, None] * u)  # [B, S, 2, N]
+            cells = written if cells is None else g_f[:, None] * cells + written
             read = _bound(ops.mean(_complex_mul(output_keys, cells), axis=1))  # [B, 2, N]
-            h = ops.reshape(gates[:, 2] * read, (-1, 2 * n))  # real part, then imaginary part
+            h = ops.reshape(g_o * read, (-1, 2 * n))  # real part, then imaginary part
             outputs.append(h)
         return ops.stack(outputs, axis=1) if self.return_sequences else h
 
