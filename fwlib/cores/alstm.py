@@ -47,7 +47,7 @@ def _complex_mul(a, b):
     """a ⊛ b, the elementwise complex product, for [..., 2, N] (real, imaginary) operands.
 
     The parts are taken apart with ``unstack`` rather than sliced: the gradient of a slice is a
-    padded copy of the whole operand, which XLA on CPU does not fold away (a 1.3× slower step).
+    padded copy of the whole operand, which XLA on CPU does not fold away.
     """
     a_real, a_imag = ops.unstack(a, axis=-2)
     b_real, b_imag = ops.unstack(b, axis=-2)
@@ -143,7 +143,7 @@ class AssociativeLSTM(keras.layers.Layer):
         recurrent_kernel = ops.take(self.recurrent_kernel, columns, axis=1)
         # Time-major, one 2-D matrix product for every step's input part: written as a batched
         # product ("btd,dk->btk"), its gradient with respect to the kernel is formed per example
-        # ([B, D, K]) and then summed, which made an update up to 2× slower on CPU. Every
+        # ([B, D, K]) and then summed, a large part of an update's time on CPU. Every
         # per-step part is taken with unstack or split, whose gradients are concatenations, not
         # padded copies.
         flat = ops.reshape(ops.transpose(inputs, (1, 0, 2)), (-1, inputs.shape[-1]))
