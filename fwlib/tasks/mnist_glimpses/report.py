@@ -20,6 +20,8 @@ from fwlib.tasks.mnist_glimpses.table import (
     MIN_JUDGE_STEPS,
     PLATEAU,
     STILL_IMPROVING,
+    claim_without_dropout,
+    dropout_effect,
     fit_at_best,
 )
 
@@ -217,6 +219,23 @@ def selection_markdown(directory: str | os.PathLike,
             + to_markdown(summary.drop(columns=["updates_compared"])))
 
 
+def dropout_markdown(pairs: pd.DataFrame, judgeable: bool = True) -> str:
+    """What dropout changed: each cell's runs with dropout beside their twins without it
+    (:func:`~fwlib.tasks.mnist_glimpses.table.dropout_pairs`), and the paper's claim judged on
+    the twins as on Table 2's runs."""
+    effect = dropout_effect(pairs)
+    lower, total = int((pairs["change"] < 0).sum()), len(pairs)
+    result = claim_without_dropout(pairs, judgeable=judgeable)
+    return ("### What dropout changed\n\n" + to_markdown(effect.round(2))
+            + "\n\nEach run of Table 2 that uses dropout beside the run of the same config (the "
+            "same seed, budget, learning rate and η) without dropout, trained before the rates "
+            "were adopted; test error in %, mean over the seeds paired; the change is with "
+            f"minus without. Dropout gave a lower test error in {lower} of {total} pairs. "
+            f"On the runs without dropout, the paper's claim **{result['verdict']}** "
+            f"({result['reason']}): " + "; ".join(result["comparisons"])
+            + ". Per run: `tables/dropout_pairs.csv`.")
+
+
 RELIES = 10.0  # percentage points of validation error that η = 0 adds, at least, on every run
 
 
@@ -291,6 +310,10 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
     if claim_path.exists():
         display(Markdown(f"### The paper's claim: {CLAIM}\n\n{CLAIM_RULE}\n\n"
                          + to_markdown(pd.read_csv(claim_path).fillna(""))))
+    pairs_path = folder / "tables" / "dropout_pairs.csv"
+    if pairs_path.exists() and len(pairs := pd.read_csv(pairs_path)):
+        judged = not (table["verdict"] == verdicts.TOO_SHORT).any()
+        display(Markdown(dropout_markdown(pairs, judgeable=judged)))
     histories = load_histories(folder / "runs", runs)
     if len(histories):
         display(Markdown("### Fit at the best update\n\n" + to_markdown(

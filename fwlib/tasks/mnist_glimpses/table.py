@@ -3,9 +3,16 @@ paper's claim about it judged by a stated rule."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
 import pandas as pd
 
 from fwlib import paper, verdicts
+from fwlib.run.config import RunConfig
 from fwlib.tasks.mnist_glimpses.data import SPLIT_SIZES
 from fwlib.tasks.mnist_glimpses.plans import TABLE2_MODELS, TABLE2_UNITS
 from fwlib.tasks.mnist_glimpses.spec import MODEL_LABELS
@@ -223,3 +230,70 @@ def fit_at_best(histories: pd.DataFrame) -> pd.DataFrame:
     order = {MODEL_LABELS[m]: i for i, m in enumerate(TABLE2_MODELS)}
     return frame.sort_values(["model", "R", "seed"], key=lambda c: c.map(order)
                              if c.name == "model" else c).reset_index(drop=True)
+
+
+# A twin is compared only when it had the same budget (the budget is not part of a run's name).
+BUDGET_COLUMNS = ("max_steps", "patience", "eval_every")
+
+
+def dropout_twin_name(run_dir: str | os.PathLike) -> str:
+    """The folder name of the run with the config in ``run_dir`` but no dropout (task, model,
+    optimiser and seed the same, so the same name as a grid planned with dropout 0 gives)."""
+    config = RunConfig.from_dict(json.loads((Path(run_dir) / "config.json").read_text()))
+    return dataclasses.replace(
+        config, model=dataclasses.replace(config.model, dropout=0.0)).run_name()
+
+
+def dropout_pairs(runs: pd.DataFrame, all_runs: pd.DataFrame,
+                  twin_name: Callable[[str], str] = dropout_twin_name) -> pd.DataFrame:
+    """Each finished run of ``runs`` that used dropout beside its twin in ``all_runs``, the
+    run of the same config with no dropout (``twin_name`` maps a run's folder to its twin's
+    name): model, R, seed, the rate, test error with and without dropout (%) and the change.
+    Runs whose twin is not there, diverged or had another budget are left out."""
+    columns = ["model", "hidden_units", "seed", "dropout", "test_error_with",
+               "test_error_without", "change", "twin"]
+    if runs.empty or "dropout" not in runs or all_runs.empty:
+        return pd.DataFrame(columns=columns)
+    kept = all_runs[~all_runs["diverged"].astype(bool)].set_index("run")
+    rows = []
+    for _, run in runs[(runs["dropout"] > 0) & ~runs["diverged"].astype(bool)].iterrows():
+        twin = twin_name(run["run_dir"])
+        if twin not in kept.index or any(
+                column in run and run[column] != kept.loc[twin, column]
+                for column in BUDGET_COLUMNS):
+            continue
+        with_, without = 100 * float(run["test_error"]), 100 * float(kept.loc[twin, "test_error"])
+        rows.append({"model": run["model"], "hidden_units": int(run["hidden_units"]),
+                     "seed": int(run["seed"]), "dropout": float(run["dropout"]),
+                     "test_error_with": with_, "test_error_without": without,
+                     "change": with_ - without, "twin": twin})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def dropout_effect(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per cell of Table 2, from :func:`dropout_pairs`: the rate, the seeds paired, mean test
+    error with and without dropout (%), the mean change and on how many seeds it was lower."""
+    rows = []
+    for model in TABLE2_MODELS:
+        for units in TABLE2_UNITS:
+            cell = pairs[(pairs["model"] == model) & (pairs["hidden_units"] == units)]
+            if cell.empty:
+                continue
+            rows.append({"model": MODEL_LABELS[model], "R": units,
+                         "dropout": ", ".join(f"{v:g}" for v in sorted(set(cell["dropout"]))),
+                         "seeds": len(cell), "with dropout (%)": cell["test_error_with"].mean(),
+                         "without (%)": cell["test_error_without"].mean(),
+                         "change (points)": cell["change"].mean(),
+                         "lower with dropout": f"{int((cell['change'] < 0).sum())} of "
+                                               f"{len(cell)}"})
+    return pd.DataFrame(rows)
+
+
+def claim_without_dropout(pairs: pd.DataFrame, judgeable: bool = True) -> dict:
+    """The paper's claim judged on the twins of :func:`dropout_pairs` (the same runs with no
+    dropout), as :func:`claim` judges it."""
+    errors: dict[tuple[str, int], list[float]] = {}
+    for _, pair in pairs.iterrows():
+        errors.setdefault((pair["model"], int(pair["hidden_units"])), []).append(
+            float(pair["test_error_without"]))
+    return claim(errors, judgeable=judgeable)

@@ -19,7 +19,8 @@ TINY = {
                                    "examples_to_show": 2},
     "mnist_glimpses/02_grid": {"models": ["fast_weights"], "hidden_units": [50], "seeds": [0],
                                "max_steps": {"default": 20}, "eval_every": 10,
-                               "batch_size": 32, "train_examples": 256, "progress": False},
+                               "batch_size": 32, "train_examples": 256, "dropout": 0.1,
+                               "progress": False},
     "mnist_glimpses/03_table2": {},
 }
 
@@ -36,6 +37,8 @@ def executed(tmp_path_factory):
     results = tmp_path_factory.mktemp("mnist_results")
     out = tmp_path_factory.mktemp("mnist_notebooks")
     for name, params in TINY.items():
+        if name == "mnist_glimpses/02_grid":  # first the same grid without dropout: the twins
+            _run(name, results, out, **{**params, "dropout": 0.0})
         _run(name, results, out, **params)
     return results
 
@@ -53,9 +56,11 @@ def test_recorded_metrics_are_read_back(executed):
     assert summary["sizes"] == {"train": 50_000, "valid": 10_000, "test": 10_000}
     assert (folder / "figures" / "glimpses.png").exists()
 
-    runs = load_runs(folder / "runs")
-    assert len(runs) == 1
+    all_runs = load_runs(folder / "runs")
+    runs = plans.table2_runs(executed, all_runs)
+    assert len(all_runs) == 2 and len(runs) == 1  # the table's run and its twin
     run = runs.iloc[0]
+    assert run["dropout"] == 0.1
     assert (run["model"], run["hidden_units"], run["steps"]) == ("fast_weights", 50, 20)
     assert run["train_examples"] == 256 and run["order"] == "coarse_fine"
     history = pd.read_csv(Path(run["run_dir"]) / "history.csv")
@@ -73,6 +78,12 @@ def test_recorded_metrics_are_read_back(executed):
     assert list(claim["verdict"]) == [table.HOLDS, table.NOT_JUDGED]
     assert (folder / "figures" / "table2_curves.png").exists()
     assert "Fast weights" in (folder / "tables" / "table2.md").read_text()
+
+    pairs = pd.read_csv(folder / "tables" / "dropout_pairs.csv")
+    twin = all_runs[all_runs["dropout"] == 0].iloc[0]
+    assert list(pairs["twin"]) == [twin["run"]] and list(pairs["seed"]) == [0]
+    assert pairs["change"].iloc[0] == pytest.approx(
+        100 * (run["test_error"] - twin["test_error"]))
 
     without = pd.read_csv(folder / "tables" / "without_fast_weights.csv")
     assert list(without["run"]) == [run["run"]]
@@ -96,6 +107,7 @@ def test_the_report_section_reads_what_the_notebooks_wrote(executed, monkeypatch
     assert "Table 2: MNIST test error" in text and "Too short to judge" in text
     assert "Deviations and assumptions" in text
     assert "use their fast weights?" in text and "with η = 0 at test time" in text
+    assert "What dropout changed" in text and "claim **not judged**" in text
 
     shown.clear()
     report.section(executed / "nothing_here", "tiny")
