@@ -271,6 +271,11 @@ def without_fast_weights_markdown(without: pd.DataFrame) -> str:
             + verdict + " Per run: `tables/without_fast_weights.csv`.")
 
 
+DROPOUT_FIT_NOTE = (" These runs train with dropout: their training loss is measured with dropout "
+                    "acting and their validation loss without it, so the ratio is not "
+                    "comparable with that of runs without dropout.")
+
+
 def section(out_dir: str | os.PathLike, profile: str) -> None:
     """Display this experiment's section of the report."""
     from IPython.display import Image, Markdown, display  # noqa: PLC0415
@@ -321,7 +326,8 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
             "before the evaluation) and validation loss where each run's validation error was "
             "lowest: a validation loss well above the training loss means the model already "
             "fits its training images better than new ones, so further updates mostly "
-            "improve that fit."))
+            "improve that fit." + DROPOUT_FIT_NOTE * bool(
+                "dropout" in runs and (runs["dropout"] > 0).any())))
     without_path = folder / "tables" / "without_fast_weights.csv"
     if without_path.exists() and len(without := pd.read_csv(without_path)):
         display(Markdown(without_fast_weights_markdown(without)))

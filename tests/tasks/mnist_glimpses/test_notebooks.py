@@ -108,6 +108,7 @@ def test_the_report_section_reads_what_the_notebooks_wrote(executed, monkeypatch
     assert "Deviations and assumptions" in text
     assert "use their fast weights?" in text and "with η = 0 at test time" in text
     assert "What dropout changed" in text and "claim **not judged**" in text
+    assert report.DROPOUT_FIT_NOTE in text  # the table's run trained with dropout
 
     shown.clear()
     report.section(executed / "nothing_here", "tiny")
