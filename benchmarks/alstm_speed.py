@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) < 1:
             parser.error(f"argument --{name.replace('_', '-')}: must be a positive integer")
 
-    from fwlib.run.provenance import environment  # noqa: PLC0415
+    from fwlib.run.provenance import benchmark_info, write_benchmark  # noqa: PLC0415
 
     rows = []
     for units in args.units:
@@ -190,14 +190,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({"units": units, "form": form, **row})
             base = next(r for r in rows if r["units"] == units and r["form"] == "sliced")
             rows[-1]["speedup"] = base["ms_per_update"] / row["ms_per_update"]
-    env = environment()
-    info = {"windows": args.windows, "window_steps": args.window_steps,
-            "device": env["device"], "code_version": env["code_version"],
-            "backend": env["backend"], "packages": env["packages"]}
+    info = benchmark_info(windows=args.windows, window_steps=args.window_steps)
     text = markdown(rows, info)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "alstm_speed.md").write_text(text)
-    (args.out / "alstm_speed.json").write_text(json.dumps({**info, "rows": rows}, indent=2))
+    write_benchmark(args.out, "alstm_speed", info, rows, text)
     print(text)
     return 0
 

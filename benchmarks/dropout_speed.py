@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) < 1:
             parser.error(f"argument --{name.replace('_', '-')}: must be a positive integer")
 
-    from fwlib.run.provenance import environment  # noqa: PLC0415
+    from fwlib.run.provenance import benchmark_info, write_benchmark  # noqa: PLC0415
 
     rows = []
     for kind in args.models:
@@ -138,14 +138,9 @@ def main(argv: list[str] | None = None) -> int:
                          "rate": rate, **row})
             base = next(r for r in rows if r["model"] == kind and r["variant"] == "none")
             rows[-1]["slowdown"] = row["ms_per_update"] / base["ms_per_update"]
-    env = environment()
-    info = {"windows": args.windows, "window_steps": args.window_steps,
-            "device": env["device"], "code_version": env["code_version"],
-            "backend": env["backend"], "packages": env["packages"]}
+    info = benchmark_info(windows=args.windows, window_steps=args.window_steps)
     text = markdown(rows, info)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "dropout_speed.md").write_text(text)
-    (args.out / "dropout_speed.json").write_text(json.dumps({**info, "rows": rows}, indent=2))
+    write_benchmark(args.out, "dropout_speed", info, rows, text)
     print(text)
     return 0
 

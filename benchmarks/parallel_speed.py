@@ -14,7 +14,6 @@ start-up included); the runs' metrics must be identical between the settings. Wr
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -88,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.steps % 500:
         parser.error("argument --steps: must be a multiple of 500")
 
-    from fwlib.run.provenance import environment  # noqa: PLC0415
+    from fwlib.run.provenance import environment, write_benchmark  # noqa: PLC0415
 
     configs = grid(args.steps, args.seeds)
     rows = [measure(configs, w) for w in args.workers]
@@ -96,9 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     info = {"steps": args.steps, "device": env["device"], "code_version": env["code_version"],
             "packages": env["packages"]}
     text = markdown(rows, info)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "parallel_speed.md").write_text(text)
-    (args.out / "parallel_speed.json").write_text(json.dumps({**info, "rows": rows}, indent=2))
+    write_benchmark(args.out, "parallel_speed", info, rows, text)
     print(text)
     return 0
 

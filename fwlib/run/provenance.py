@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -101,3 +102,21 @@ def environment() -> dict:
     return {"code_version": code_version(), "device": device(), "backend": backend(),
             "gpus": [dict(gpu) for gpu in gpu_devices()], "packages": package_versions(),
             "host": platform.node()}
+
+
+def benchmark_info(**settings) -> dict:
+    """A benchmark's settings with the device, code version, Keras backend and package
+    versions of this process: what a benchmark records beside its rows."""
+    env = environment()
+    return {**settings, "device": env["device"], "code_version": env["code_version"],
+            "backend": env["backend"], "packages": env["packages"]}
+
+
+def write_benchmark(out_dir: str | os.PathLike, name: str, info: dict, rows: list[dict],
+                    table: str) -> None:
+    """Write a benchmark's Markdown ``table`` to ``<name>.md`` and its ``info`` and ``rows``
+    to ``<name>.json`` under ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.md").write_text(table)
+    (out / f"{name}.json").write_text(json.dumps({**info, "rows": rows}, indent=2))
