@@ -326,8 +326,8 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
             "before the evaluation) and validation loss where each run's validation error was "
             "lowest: a validation loss well above the training loss means the model already "
             "fits its training images better than new ones, so further updates mostly "
-            "improve that fit." + DROPOUT_FIT_NOTE * bool(
-                "dropout" in runs and (runs["dropout"] > 0).any())))
+            "improve that fit."
+            + (DROPOUT_FIT_NOTE if "dropout" in runs and (runs["dropout"] > 0).any() else "")))
     without_path = folder / "tables" / "without_fast_weights.csv"
     if without_path.exists() and len(without := pd.read_csv(without_path)):
         display(Markdown(without_fast_weights_markdown(without)))
