@@ -59,7 +59,11 @@ DEVIATIONS = [
      f"2×2 max-pool, {CONV_KERNEL}×{CONV_KERNEL} convolution with {CONV_FILTERS[1]} ReLU "
      "maps, 2×2 max-pool, then the table's width (50, 100 or 200) of ReLUs as its last "
      "hidden layer, then 10 logits. The paper does not describe its ConvNet; ours is sized "
-     "to train in minutes on one CPU core."),
+     "to train in minutes on one CPU core. Under TensorFlow its training step runs on "
+     "TensorFlow's own kernels rather than XLA (`xla: false` in the profiles): on a CPU "
+     "they run its convolutions faster (`results/benchmarks/xla_speed.md`). The function "
+     "is the same; only the rounding differs, and the setting is part of the run's "
+     "identity."),
     ("Fast weights", "S/A",
      "The same layer as Table 1 (`fwlib.cores`): λ = 0.95, S = 1, layer norm, A(t) holding "
      "h(t)."),

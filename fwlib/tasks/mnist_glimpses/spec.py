@@ -25,8 +25,13 @@ class GlimpseModelSpec:
     layer_norm: bool = True  # layer norm in the fast-weights inner loop
     encoder_units: int = 100  # ReLUs applied to each glimpse before the core; 0: none
     dropout: float = 0.0  # rate on the core's input and last state (ConvNet: hidden layer)
+    # TensorFlow: the training step compiled by XLA; False: TensorFlow's own kernels (oneDNN
+    # on a CPU), which run the ConvNet's convolutions faster there
+    # (``benchmarks/xla_speed.py``). The rounding differs, so it is part of a run's identity.
+    # JAX compiles every step with XLA whatever this says.
+    xla: bool = True
 
-    NEUTRAL: ClassVar[dict[str, Any]] = {"dropout": 0.0}
+    NEUTRAL: ClassVar[dict[str, Any]] = {"dropout": 0.0, "xla": True}
 
     USED_BY: ClassVar[dict[str, tuple[str, ...]]] = {
         "decay": ("fast_weights",), "fast_lr": ("fast_weights",),
@@ -50,6 +55,8 @@ class GlimpseModelSpec:
         if (isinstance(self.dropout, bool) or not isinstance(self.dropout, int | float)
                 or not 0.0 <= self.dropout < 1.0):
             raise ValueError(f"dropout must be a number in [0, 1) (got {self.dropout!r})")
+        if not isinstance(self.xla, bool):
+            raise ValueError(f"xla must be true or false (got {self.xla!r})")
         if self.kind in RECURRENT_KINDS:
             self.core().validate()
         else:

@@ -41,6 +41,8 @@ def test_the_grid_and_its_run_identity():
     ({"dropout": {"default": 1.0}}, r"dropout must be a number in \[0, 1\)"),
     ({"dropout": {"default": "0.1"}}, r"dropout must be a number in \[0, 1\)"),
     ({"dropout": {"gru": 0.1}}, "dropout key 'gru'"),
+    ({"xla": {"default": "no"}}, "xla must be true or false"),
+    ({"xla": {"gru": False}}, "xla key 'gru'"),
     ({"hidden_units": [0]}, "hidden_units must be a positive integer"),
     ({"seeds": []}, "seeds must list at least one value"),
 ])
@@ -92,6 +94,29 @@ def test_dropout_is_set_per_cell_and_no_dropout_keeps_the_identity():
     assert dropped[0].run_id() != configs[0].run_id()
     assert dropped[1].run_id() == configs[1].run_id()
     assert RunConfig.from_dict(dropped[0].to_dict()) == dropped[0]
+
+
+def test_xla_is_set_per_model_and_with_xla_keeps_the_identity():
+    configs = plans.train_runs(**GRID)
+    assert {c.model.xla for c in configs} == {True}
+    assert all("xla" not in c.identity()["model"] for c in configs)
+    mixed = plans.train_runs(**{**GRID, "xla": {"default": True, "convnet": False}})
+    assert [c.model.xla for c in mixed] == [True, False]
+    assert mixed[0].run_id() == configs[0].run_id()
+    assert mixed[1].run_id() != configs[1].run_id()
+    assert mixed[1].identity()["model"]["xla"] is False
+    assert RunConfig.from_dict(mixed[1].to_dict()) == mixed[1]
+
+
+@pytest.mark.parametrize("xla", [True, False])
+def test_the_training_step_is_compiled_as_the_spec_says(xla):
+    import keras
+
+    from fwlib.supervised.fit import build_compiled_model
+
+    config = plans.train_runs(**{**GRID, "xla": {"default": True, "convnet": xla}})[1]
+    model = build_compiled_model(config)
+    assert model.jit_compile is (xla or keras.backend.backend() != "tensorflow")
 
 
 @pytest.mark.parametrize("kind, names", [
