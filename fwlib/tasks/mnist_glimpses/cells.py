@@ -11,11 +11,17 @@ For a profile too long to run whole here, such as ``paper``'s longer budgets at 
         --units 200
 
 ``--no-train`` tabulates the finished runs of those cells and trains nothing.
+``--without-dropout`` takes the same cells with dropout 0: the twins that the report sets
+beside the runs with dropout (:func:`fwlib.tasks.mnist_glimpses.table.dropout_pairs`).
+
+    python -m fwlib.tasks.mnist_glimpses.cells --profile seeds --models convnet \
+        --without-dropout
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -91,10 +97,15 @@ def main(argv=None) -> int:
     parser.add_argument("--results-root", type=Path, default=None)
     parser.add_argument("--no-train", action="store_true",
                         help="tabulate the runs of these cells that have finished; train none")
+    parser.add_argument("--without-dropout", action="store_true",
+                        help="the same cells with dropout 0 (the twins of runs with dropout)")
     args = parser.parse_args(argv)
     try:  # every planned run is checked, and the names validated, before anything runs
         planned = plan(args.profile, [NOTEBOOK], results_root=args.results_root)
         configs = select(planned["runs"][NOTEBOOK], args.models, args.units, args.seeds)
+        if args.without_dropout:
+            configs = [dataclasses.replace(c, model=dataclasses.replace(c.model, dropout=0.0))
+                       for c in configs]
     except (PipelineError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

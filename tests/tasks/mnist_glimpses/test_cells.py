@@ -78,3 +78,23 @@ def test_cells_train_into_the_profiles_folder_and_bad_names_stop_first(tmp_path,
     assert "not finished, left out: fast_weights_R100_seed0_" in capsys.readouterr().out
     assert len(load_runs(folder / "runs")) == 1  # nothing trained
     assert list(pd.read_csv(folder / "tables" / "cells.csv")["R"]) == [50]
+
+
+def test_the_twins_without_dropout_are_the_runs_the_report_pairs(tmp_path):
+    from fwlib.tasks.mnist_glimpses.table import dropout_twin_name
+
+    profile = tmp_path / "tiny.yaml"
+    profile.write_text(PROFILE.replace("    progress: false\n", "    dropout: {convnet: 0.2, "
+                                       "default: 0.0}\n    xla: {default: true, convnet: "
+                                       "false}\n    progress: false\n"))
+    root = tmp_path / "results"
+    chosen = ["--profile", str(profile), "--models", "convnet", "--units", "50", "--seeds",
+              "0", "--workers", "1", "--results-root", str(root)]
+    assert cells.main(chosen) == 0
+    assert cells.main([*chosen, "--without-dropout"]) == 0
+    runs = load_runs(plans.task_dir(root / "tiny") / "runs")
+    assert sorted(runs["dropout"]) == [0.0, 0.2]
+    assert set(runs["xla"]) == {False}
+    dropped = runs[runs["dropout"] > 0].iloc[0]
+    twin = dropout_twin_name(plans.task_dir(root / "tiny") / "runs" / dropped["run"])
+    assert twin in set(runs["run"]) and twin != dropped["run"]
