@@ -13,7 +13,8 @@ from its seed alone. A worker that dies loses only its current run's progress si
 run's last checkpoint: Dask gives the run to another worker, which resumes it; a run that
 still fails is reported and resumes at the next invocation. Runs are locked while they train
 (:meth:`fwlib.run.folder.RunFolder.lock`), so two pipelines on one folder never train the same
-run at the same time.
+run at the same time. The runs go out one per free worker thread, longest first where their
+times can be estimated (:func:`in_order`, :func:`longest_first`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from fwlib.notebook import interactive
 from fwlib.run.config import RunConfig
@@ -212,10 +214,37 @@ def longest_first(configs: list[RunConfig]) -> list[RunConfig]:
     return [configs[i] for i in order]
 
 
-def _train(todo: list[RunConfig], root: Path, workers: int, scheduler: str | None,
-           monitor: GridProgress, on_finish) -> dict[str, str]:
+def in_order(client, items: list, submit) -> Iterator[tuple[Any, Any]]:
+    """Submit ``submit(item)`` (a future) for each of ``items``, in order, never more at once
+    than the cluster has worker threads, and yield ``(item, future)`` as each one ends.
+
+    A worker that frees thus takes the next item at once. Dask, given every run up front,
+    sends a one-thread worker a second run in advance, which can then wait there behind a
+    long run while another worker is idle. The number of threads is read again after each
+    run, so workers that join a cluster later are used."""
     from dask.distributed import as_completed  # noqa: PLC0415
 
+    queue = list(items)
+    running: dict = {}
+    completed = as_completed()
+
+    def fill():
+        slots = max(1, sum(client.nthreads().values()))
+        while queue and len(running) < slots:
+            item = queue.pop(0)
+            future = submit(item)
+            running[future] = item
+            completed.add(future)
+
+    fill()
+    for future in completed:
+        item = running.pop(future)
+        fill()
+        yield item, future
+
+
+def _train(todo: list[RunConfig], root: Path, workers: int, scheduler: str | None,
+           monitor: GridProgress, on_finish) -> dict[str, str]:
     client, cluster = _client(workers, scheduler)
     errors = {}
     stop = threading.Event()
@@ -224,16 +253,14 @@ def _train(todo: list[RunConfig], root: Path, workers: int, scheduler: str | Non
         while not stop.wait(1.0):
             monitor.update()
 
+    def submit(config):
+        return client.submit(execute, config.to_dict(), str(root / config.run_name()),
+                             key=f"run-{config.run_name()}", pure=False)
+
     poller = threading.Thread(target=poll, daemon=True)
     try:
-        ordered = longest_first(todo)
-        futures = {client.submit(execute, c.to_dict(), str(root / c.run_name()),
-                                 key=f"run-{c.run_name()}", pure=False,
-                                 priority=len(ordered) - rank): c
-                   for rank, c in enumerate(ordered)}
         poller.start()
-        for future in as_completed(futures):
-            config = futures[future]
+        for config, future in in_order(client, longest_first(todo), submit):
             try:
                 metrics = future.result()
             except Exception as error:  # a run's failure is reported; the others go on

@@ -183,3 +183,43 @@ def test_a_second_local_cluster_on_the_machine_starts_without_a_port_warning():
     finally:
         taken.close()
     assert not [w for w in caught if "already in use" in str(w.message)]
+
+
+def test_a_worker_that_frees_takes_the_next_run_at_once(tmp_path):
+    """Runs go out one per free worker, in order: a short run never waits on a worker busy
+    with a long one while the other worker is free."""
+    import dask  # noqa: PLC0415
+    import dask.distributed  # noqa: F401, PLC0415  (its settings, before they are changed)
+
+    from fwlib.run.parallel import _client, in_order  # noqa: PLC0415
+
+    log = tmp_path / "starts.txt"
+
+    def job(name, seconds):
+        import time  # noqa: PLC0415
+
+        with open(log, "a") as out:
+            out.write(f"{name} {time.time()}\n")
+        time.sleep(seconds)
+        return name
+
+    jobs = [("long", 5.0)] + [(f"short{i}", 0.2) for i in range(6)]
+    # without work stealing, which may or may not move a waiting run in time
+    with dask.config.set({"distributed.scheduler.work-stealing": False}):
+        client, cluster = _client(2, None)
+    try:
+        client.wait_for_workers(2)
+        ended = [(name, future.result()) for (name, _), future in in_order(
+            client, jobs, lambda item: client.submit(job, *item, key=f"run-{item[0]}",
+                                                     pure=False))]
+    finally:
+        client.close()
+        cluster.close()
+    assert [name for name, _ in ended] == [f"short{i}" for i in range(6)] + ["long"]
+    assert all(name == result for name, result in ended)
+    starts = {name: float(at) for name, at in
+              (line.split() for line in log.read_text().splitlines())}
+    # every short run goes to the free worker, in order; none waits behind the long one
+    shorts = [name for name, _ in jobs[1:]]
+    assert sorted(shorts, key=starts.get) == shorts
+    assert max(starts.values()) - starts["long"] < 3.0, starts
