@@ -6,10 +6,11 @@ dropout at ``--rate`` with the mask drawn as Keras draws it (TensorFlow picks th
 "auto_select"); dropout with the mask drawn by Philox, named explicitly, as Table 2's models
 draw it (:mod:`fwlib.tasks.mnist_glimpses.model`). Each one is measured in a fresh subprocess
 with one thread, as the pipeline's workers train: the model compiled as
-``fwlib.supervised.fit.compile_model`` compiles a Table 2 run (Adam, XLA,
-``steps_per_execution``), batch 128, random images (the speed does not depend on the
-pixels); ``model.fit`` runs ``--windows`` timed windows of ``--window-steps`` updates after
-one untimed window (compilation included), and the median window gives the time per update.
+``fwlib.supervised.fit.compile_model`` compiles a Table 2 run (Adam, XLA except for the
+ConvNet, as the profiles train them; ``steps_per_execution``), batch 128, random images
+(the speed does not depend on the pixels); ``model.fit`` runs ``--windows`` timed windows
+of ``--window-steps`` updates after one untimed window (compilation included), and the
+median window gives the time per update.
 The table also gives training examples per second, the slow-down against no dropout and the
 process's peak resident memory (``ru_maxrss``).
 
@@ -54,7 +55,8 @@ def child(model_kind: str, units: int, rate: float, generator: str, windows: int
     from fwlib.tasks.mnist_glimpses.spec import GlimpseModelSpec  # noqa: PLC0415
 
     task = MnistGlimpsesTask()
-    spec = GlimpseModelSpec(kind=model_kind, hidden_units=units, fast_lr=0.005, dropout=rate)
+    spec = GlimpseModelSpec(kind=model_kind, hidden_units=units, fast_lr=0.005, dropout=rate,
+                            xla=model_kind != "convnet")
     config = RunConfig(task=task, model=spec, optim=OptimSpec(batch_size=BATCH),
                        budget=Budget(eval_every=window_steps,
                                      steps_per_execution=window_steps)).validate()
