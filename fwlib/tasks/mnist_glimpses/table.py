@@ -236,12 +236,16 @@ def fit_at_best(histories: pd.DataFrame) -> pd.DataFrame:
 BUDGET_COLUMNS = ("max_steps", "patience", "eval_every")
 
 
+def without_dropout(config: RunConfig) -> RunConfig:
+    """``config``'s twin: the same task, model, optimiser, budget and seed, no dropout."""
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, dropout=0.0))
+
+
 def dropout_twin_name(run_dir: str | os.PathLike) -> str:
     """The folder name of the run with the config in ``run_dir`` but no dropout (task, model,
     optimiser and seed the same, so the same name as a grid planned with dropout 0 gives)."""
     config = RunConfig.from_dict(json.loads((Path(run_dir) / "config.json").read_text()))
-    return dataclasses.replace(
-        config, model=dataclasses.replace(config.model, dropout=0.0)).run_name()
+    return without_dropout(config).run_name()
 
 
 def dropout_pairs(runs: pd.DataFrame, all_runs: pd.DataFrame,
