@@ -437,3 +437,42 @@ def test_another_model_s_dropout_is_searched_without_eta(tmp_path):
     assert "**Choice of the dropout rate for the LSTM** (the LSTM, validation split" in text
     assert "| R | learning rate | dropout | best validation error (%) |" in text
     assert "Table 2's LSTM runs use dropout 0 (0: none)." in text
+
+
+def test_fast_weight_decay_and_inner_steps_are_settings_of_their_own(tmp_path):
+    from fwlib.tasks.mnist_glimpses.report import selection_markdown
+
+    configs = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(50, 200),
+                                       max_steps=1000, decays=(0.9, 0.95), inner_steps=(1, 2))
+    assert sorted({(c.model.decay, c.model.inner_steps) for c in configs}) == [
+        (0.9, 1), (0.9, 2), (0.95, 1), (0.95, 2)]
+    assert len({c.run_name() for c in configs}) == 8
+    # λ = 0.95 with S = 1 is the default: the same run as a search that never named them
+    plain = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(50, 200), max_steps=1000)
+    assert {c.run_name() for c in plain} < {c.run_name() for c in configs}
+    for config in configs:
+        best = config.model.decay == 0.9 and config.model.inner_steps == 2
+        record(tmp_path / "runs", config, [0.03, 0.012 if best else 0.02],
+               test_error=0.5 if best else 0.0)  # the test error plays no part
+    summary = selection.summarise(tmp_path / "runs", configs, compare_steps=1000)
+    chosen = summary[summary["chosen"]]
+    assert set(zip(chosen["decay"], chosen["inner_steps"], strict=True)) == {(0.9, 2)}
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    text = selection_markdown(tmp_path)
+    assert "Choice of λ and S at η = 0.005" in text
+    assert "| R | η | learning rate | λ | S | best validation error (%) |" in text
+    assert "| 50 | 0.005 | 0.003 | 0.9 | 2 | 1.2 | 1000 | True |" in text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--decays", "0.9", "1.5"], "decay must be in [0, 1] (got 1.5)"),
+    (["--inner-steps", "0"], "inner_steps must be an integer >= 1 (got 0)"),
+    (["--model", "lstm", "--decays", "0.9"], "decays: a setting of fast weights only"),
+    (["--model", "irnn", "--inner-steps", "2"], "inner_steps: a setting of fast weights only"),
+])
+def test_mnist_selection_refuses_bad_settings_before_training(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        selection.main([*argv, "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -188,13 +188,15 @@ def selection_markdown(directory: str | os.PathLike,
                                       "lr_half_life": "step size halved every",
                                       "weight_decay": "weight decay", "dropout": "dropout",
                                       "order": "glimpse order",
-                                      "encoder_units": "encoder ReLUs (0: none)"})
+                                      "encoder_units": "encoder ReLUs (0: none)",
+                                      "decay": "λ", "inner_steps": "S"})
     rates = summary["learning rate"].nunique() > 1
     varied = [name for name, varies in (
         ("the learning rate", rates), ("its schedule" if rates else "the step-size schedule",
                                        decays), ("the weight decay", "weight decay" in summary),
         ("the dropout rate", "dropout" in summary),
-        ("η", "η" in summary and summary["η"].nunique() > 1)) if varies]
+        ("η", "η" in summary and summary["η"].nunique() > 1), ("λ", "λ" in summary),
+        ("S", "S" in summary)) if varies]
     varied = varied or ["η"]
     what = varied[0] if len(varied) == 1 else ", ".join(varied[:-1]) + " and " + varied[-1]
     heading = f"Choice of {what}"
@@ -344,9 +346,10 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
     display(Markdown("### Deviations and assumptions\n\n" + deviations_markdown(runs)))
     display(Markdown(selection_markdown(REPO_ROOT / "results" / "selection" / FOLDER)))
     # the learning rate, its schedule, η at length, the learning rate at that η, the input,
-    # the weight decay, dropout
+    # the weight decay, dropout, η and the step size again with dropout, λ and S
     for suffix in ("_lr", "_schedule", "_eta", "_eta_lr", "_input", "_wd", "_dropout",
-                   "_dropout_lstm", "_dropout_irnn", "_dropout_convnet"):
+                   "_dropout_lstm", "_dropout_irnn", "_dropout_convnet", "_dropout_recheck",
+                   "_decay"):
         searched = REPO_ROOT / "results" / "selection" / f"{FOLDER}{suffix}"
         if (searched / "summary.csv").exists():
             display(Markdown(selection_markdown(searched, runs)))
