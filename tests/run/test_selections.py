@@ -408,7 +408,8 @@ def test_an_mnist_regulariser_is_a_setting_of_its_own(tmp_path, argument, column
     assert f"| R | η | learning rate | {label} | best validation error (%) |" in text
     assert "| 200 | 0.005 | 0.003 | 0.3 | 1.5 |" in text
     assert "Table 2's fast-weights runs use" not in text
-    table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], column: [0.0, 0.3]})
+    table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "hidden_units": 200,
+                               column: [0.0, 0.3]})
     assert (f"Table 2's fast-weights runs use {label} 0 (0: none)."
             in selection_markdown(tmp_path, table_runs))
 
@@ -432,7 +433,8 @@ def test_another_model_s_dropout_is_searched_without_eta(tmp_path):
     assert "fast_lr" not in summary and set(summary["model"]) == {"lstm"}
     assert set(summary.loc[summary["chosen"], "dropout"]) == {0.3}
     summary.to_csv(tmp_path / "summary.csv", index=False)
-    table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "dropout": [0.3, 0.0]})
+    table_runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "hidden_units": 50,
+                               "dropout": [0.3, 0.0]})
     text = selection_markdown(tmp_path, table_runs)
     assert "**Choice of the dropout rate for the LSTM** (the LSTM, validation split" in text
     assert "| R | learning rate | dropout | best validation error (%) |" in text
@@ -476,3 +478,31 @@ def test_mnist_selection_refuses_bad_settings_before_training(tmp_path, capsys, 
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_search_says_what_it_held_fixed_and_what_table_2_uses(tmp_path):
+    from fwlib.tasks.mnist_glimpses.report import selection_markdown
+
+    configs = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(200,), max_steps=1000,
+                                       dropouts=(0.1,), decays=(0.9, 0.95))
+    for config in configs:
+        record(tmp_path / "runs", config, [0.03, 0.02], test_error=0.0)
+    summary = selection.summarise(tmp_path / "runs", configs, compare_steps=1000)
+    assert "dropout" not in summary  # the same in every run: no column
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    # Table 2's fast weights at the searched width, and others that must not be counted
+    table = pd.DataFrame({"model": ["fast_weights", "fast_weights", "lstm"],
+                          "hidden_units": [200, 50, 200], "decay": [0.95, 0.5, 0.7],
+                          "inner_steps": [1, 3, 1], "dropout": [0.1, 0.0, 0.2]})
+    text = selection_markdown(tmp_path, table)
+    assert "Every run of this search used dropout 0.1." in text
+    assert "Table 2's fast-weights runs use λ 0.95." in text
+    assert " S " not in text.split("\n\n")[0]  # S was not varied: not said
+    # without dropout, nothing is said to be held fixed
+    plain = selection.selection_grid(fast_lrs=(0.005,), hidden_units=(200,), max_steps=1000)
+    other = tmp_path / "plain"
+    for config in plain:
+        record(other / "runs", config, [0.03, 0.02], test_error=0.0)
+    selection.summarise(other / "runs", plain, compare_steps=1000).to_csv(
+        other / "summary.csv", index=False)
+    assert "Every run" not in selection_markdown(other, table)

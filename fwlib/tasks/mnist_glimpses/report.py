@@ -157,12 +157,26 @@ def _searched(kind: str) -> tuple[str, str]:
     return f"the {MODEL_LABELS[kind]}", MODEL_LABELS[kind]
 
 
+def _held_fixed(runs_dir, summary: pd.DataFrame) -> str:
+    """The weight decay or dropout that every run of a search used, where not zero and not
+    already a column of its summary."""
+    from fwlib.run.store import load_runs  # noqa: PLC0415
+
+    if not runs_dir.is_dir() or not len(runs := load_runs(runs_dir)):
+        return ""
+    held = [f"{what} {runs[column].iloc[0]:g}"
+            for column, what in (("weight_decay", "weight decay"), ("dropout", "dropout"))
+            if column in runs and what not in summary and runs[column].nunique() == 1
+            and runs[column].iloc[0]]
+    return f" Every run of this search used {' and '.join(held)}." if held else ""
+
+
 def selection_markdown(directory: str | os.PathLike,
                        table_runs: pd.DataFrame | None = None) -> str:
-    """The choice of η (or of the learning rate and η) on the validation split, if made; a
-    weight-decay or dropout search also says which weight decay or dropout Table 2's runs
-    of the model searched (``table_runs``; fast weights unless the summary names another)
-    use."""
+    """The choice of η (or of the learning rate and η) on the validation split, if made; with
+    ``table_runs``, also what Table 2's runs of the model searched (fast weights unless the
+    summary names another) at the searched widths use, of the weight decay, dropout, η, λ and
+    S that the search varied."""
     from pathlib import Path  # noqa: PLC0415
 
     path = Path(directory) / "summary.csv"
@@ -212,12 +226,20 @@ def selection_markdown(directory: str | os.PathLike,
                 " so an input that suits fast weights alone is shown here, not adopted: it "
                 "would be chosen on one model's validation error and need every model trained "
                 "again.")
-    for column, what in (("weight_decay", "weight decay"), ("dropout", "dropout")):
-        if what in summary and table_runs is not None and column in table_runs:
-            used = table_runs.loc[table_runs["model"] == kind, column]
+    note += _held_fixed(Path(directory) / "runs", summary)
+    used_by_table = []  # what Table 2's runs of the model use, of what this search varied
+    for column, what in (("weight_decay", "weight decay"), ("dropout", "dropout"),
+                         ("fast_lr", "η"), ("decay", "λ"), ("inner_steps", "S")):
+        if (what in summary and summary[what].nunique() > 1 and table_runs is not None
+                and column in table_runs):
+            used = table_runs.loc[(table_runs["model"] == kind)
+                                  & table_runs["hidden_units"].isin(summary["R"]), column]
             if len(used):
-                note += (f" Table 2's {runs_of} runs use {what} {distinct(used)} "
-                         "(0: none).")
+                used_by_table.append(f"{what} {distinct(used)}"
+                                     + (" (0: none)" if column in ("weight_decay",
+                                                                   "dropout") else ""))
+    if used_by_table:
+        note += f" Table 2's {runs_of} runs use {' and '.join(used_by_table)}."
     return (f"**{heading}** ({named}, validation split only, seed 0, best "
             f"validation error within the first {int(summary['updates_compared'].max()):,} "
             f"updates; `chosen` marks the setting with the best mean rank over R; "
@@ -346,10 +368,10 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
     display(Markdown("### Deviations and assumptions\n\n" + deviations_markdown(runs)))
     display(Markdown(selection_markdown(REPO_ROOT / "results" / "selection" / FOLDER)))
     # the learning rate, its schedule, η at length, the learning rate at that η, the input,
-    # the weight decay, dropout, η and the step size again with dropout, λ and S
+    # the weight decay, dropout, η and the step size again with dropout, λ and S, small η
     for suffix in ("_lr", "_schedule", "_eta", "_eta_lr", "_input", "_wd", "_dropout",
                    "_dropout_lstm", "_dropout_irnn", "_dropout_convnet", "_dropout_recheck",
-                   "_decay"):
+                   "_decay", "_eta_dropout"):
         searched = REPO_ROOT / "results" / "selection" / f"{FOLDER}{suffix}"
         if (searched / "summary.csv").exists():
             display(Markdown(selection_markdown(searched, runs)))
