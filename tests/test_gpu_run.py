@@ -96,3 +96,26 @@ def test_the_gpu_path_imports_no_tensorflow_under_jax():
     result = done.stdout.strip().splitlines()[-1]
     assert result == ("RESULT {'backend': 'jax', 'steps': 10, 'matmul': (16, 16), "
                       "'tensorflow': None}"), result
+
+
+def test_the_steady_rate_leaves_compiling_out_and_collect_shows_it(tmp_path):
+    measure = _load(GPU / "measure.py")
+    # 100 s to compile and reach update 500, then 500 updates a second
+    history = [{"step": 500 * i, "wall_seconds": 100.0 + (i - 1)} for i in range(1, 5)]
+    assert measure.steady_rate(history) == pytest.approx(500.0)
+    assert measure.steady_rate(history[:1]) is None
+    run = {"train_seconds": 103.0, "steady_steps_per_second": 500.0}
+    parallel = {"what": "2 processes", "alone": {"processes": 1, "wall_seconds": 110.0,
+                                                  "runs": [run]},
+                "together": {"processes": 2, "wall_seconds": 115.0,
+                             "runs": [{**run, "steady_steps_per_second": 400.0}] * 2},
+                "throughput_ratio_wall": 1.9, "throughput_ratio_train": 1.95,
+                "throughput_ratio_steady": 1.6}
+    cell = {"what": "cell", "steps": 2000, "steps_per_second": 19.4, "train_seconds": 103.0,
+            "valid_error": 0.6, "test_error": 0.61, "history": history}
+    (tmp_path / "parallel.json").write_text(json.dumps(parallel))
+    (tmp_path / "table1_cell.json").write_text(json.dumps(cell))
+    text = _load(GPU / "collect.py").summary(tmp_path)
+    assert "| 2,000 | 19.4 | 103.0 | 100.0 | 500 | 60.00 % | 61.00 % |" in text
+    assert "| 1 | 110.0 | 103.0 | 500 | 1.00× | 1.00× | 1.00× |" in text
+    assert "| 2 | 115.0 | 103.0 | 800 | 1.90× | 1.95× | 1.60× |" in text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import shutil
 import sys
@@ -25,6 +26,15 @@ def _fmt(value, digits: int = 0) -> str:
 
 def _percent(value) -> str:
     return "–" if value is None else f"{100 * value:.2f} %"
+
+
+def _steady(history: list[dict]) -> float | None:
+    """:func:`measure.steady_rate`, loaded from beside this file."""
+    spec = importlib.util.spec_from_file_location("measure", Path(__file__).with_name(
+        "measure.py"))
+    measure = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(measure)
+    return measure.steady_rate(history)
 
 
 def summary(folder: Path) -> str:
@@ -71,13 +81,19 @@ def summary(folder: Path) -> str:
     else:
         lines += ["train_speed.csv is missing.", ""]
     if cell:
+        history = cell.get("history") or []
+        steady = _steady(history)
         lines += ["## Table 1 cell, shortened", "", cell["what"] + "; a run's own time: "
-                  "compiling, training and validating (`metrics.json`'s `wall_seconds`).", "",
+                  "compiling, training and validating (`metrics.json`'s `wall_seconds`); the "
+                  "first evaluation comes after compiling and the first updates; the steady "
+                  "rate is over the updates between the first and the last evaluation.", "",
                   "| updates | updates/s, run's own time | run's own time (s) | "
-                  "validation error | test error |",
-                  "|---:|---:|---:|---:|---:|",
+                  "first evaluation at (s) | steady updates/s | validation error | test error |",
+                  "|---:|---:|---:|---:|---:|---:|---:|",
                   f"| {cell['steps']:,} | {cell['steps_per_second']:,.1f} | "
-                  f"{cell['train_seconds']:,.1f} | {_percent(cell['valid_error'])} | "
+                  f"{cell['train_seconds']:,.1f} | "
+                  f"{_fmt(history[0]['wall_seconds'] if history else None, 1)} | "
+                  f"{_fmt(steady, 0)} | {_percent(cell['valid_error'])} | "
                   f"{_percent(cell['test_error'])} |", ""]
     else:
         lines += ["table1_cell.json is missing.", ""]
@@ -85,14 +101,20 @@ def summary(folder: Path) -> str:
         alone, together = parallel["alone"], parallel["together"]
         lines += ["## Processes side by side on one device", "", parallel["what"] + ".", "",
                   "| processes | wall-clock (s) | runs' own time, mean (s) | "
-                  "throughput over one alone (wall-clock) | (runs' own time) |",
-                  "|---:|---:|---:|---:|---:|"]
-        for side, ratio in ((alone, (1.0, 1.0)),
+                  "steady updates/s, sum | throughput over one alone (wall-clock) | "
+                  "(runs' own time) | (steady) |",
+                  "|---:|---:|---:|---:|---:|---:|---:|"]
+        for side, ratio in ((alone, (1.0, 1.0, 1.0)),
                             (together, (parallel["throughput_ratio_wall"],
-                                        parallel["throughput_ratio_train"]))):
-            mean = sum(r["train_seconds"] for r in side["runs"]) / len(side["runs"])
+                                        parallel["throughput_ratio_train"],
+                                        parallel.get("throughput_ratio_steady")))):
+            runs = side["runs"]
+            mean = sum(r["train_seconds"] for r in runs) / len(runs)
+            rates = [r.get("steady_steps_per_second") for r in runs]
+            total = None if None in rates else sum(rates)
             lines.append(f"| {side['processes']} | {side['wall_seconds']:,.1f} | {mean:,.1f} "
-                         f"| {ratio[0]:.2f}× | {ratio[1]:.2f}× |")
+                         f"| {_fmt(total)} | {ratio[0]:.2f}× | {ratio[1]:.2f}× | "
+                         + ("–" if ratio[2] is None else f"{ratio[2]:.2f}×") + " |")
         lines.append("")
     else:
         lines += ["parallel.json is missing.", ""]

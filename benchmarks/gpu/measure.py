@@ -5,10 +5,16 @@
 - ``cell``: one cell of Table 1 (fast weights, R = 100, the default profile's learning rate
   and η) trained for ``--steps`` updates through :func:`fwlib.run.execute.execute`: its
   metrics (provenance included), its history and its updates per second;
-- ``parallel``: the same short training (``--steps`` updates) in one process alone, then in
-  ``--processes`` processes side by side on the one device (a seed each): the total throughput
-  with N processes over the one alone's, from the wall-clock of the processes (start-up and
-  compilation included) and from the runs' own recorded time.
+- ``parallel``: the same short training (``--steps`` updates) in one process to warm the
+  compilation cache (where ``JAX_COMPILATION_CACHE_DIR`` sets one), then in one process alone,
+  then in ``--processes`` processes side by side on the one device (a seed each): the total
+  throughput with N processes over the one alone's, from the wall-clock of the processes
+  (start-up and compilation included), from the runs' own recorded time, and at the steady
+  rate (updates between the first and the last evaluation over the time between them, which
+  leaves compilation out).
+
+A run's steady rate is its training speed once compiled; on a GPU, compiling the fast-weights
+step can take far longer than a short run's training, so the two are reported apart.
 
     python benchmarks/gpu/measure.py environment --out OUT
     python benchmarks/gpu/measure.py cell --out OUT --steps 3000
@@ -40,7 +46,8 @@ PACKAGES = ("keras", "jax", "jaxlib", "jax-cuda13-plugin", "jax-cuda13-pjrt",
             "jax-cuda12-plugin", "jax-cuda12-pjrt", "numpy", "optree", "ml_dtypes", "h5py",
             "namex", "absl-py", "pandas", "scipy")
 ENVIRONMENT_VARIABLES = ("KERAS_BACKEND", "XLA_FLAGS", "XLA_PYTHON_CLIENT_PREALLOCATE",
-                         "XLA_PYTHON_CLIENT_MEM_FRACTION", "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS")
+                         "XLA_PYTHON_CLIENT_MEM_FRACTION", "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS",
+                         "JAX_COMPILATION_CACHE_DIR")
 
 
 def cell_config(steps: int, seed: int = 0):
@@ -123,6 +130,16 @@ def _installed(name: str) -> bool:
 
 # ---------------------------------------------------------------- one run
 
+def steady_rate(history: list[dict]) -> float | None:
+    """Updates per second between a run's first and last evaluation (compiling, which comes
+    before the first, left out); None with fewer than two evaluations."""
+    if len(history) < 2:
+        return None
+    first, last = history[0], history[-1]
+    seconds = last["wall_seconds"] - first["wall_seconds"]
+    return (last["step"] - first["step"]) / seconds if seconds > 0 else None
+
+
 def train_one(steps: int, seed: int, run_dir: str) -> dict:
     """One short run through :func:`fwlib.run.execute.execute`; its metrics and history."""
     from fwlib.run.execute import execute  # noqa: PLC0415
@@ -133,7 +150,9 @@ def train_one(steps: int, seed: int, run_dir: str) -> dict:
     seconds = time.perf_counter() - start
     history = load_history(run_dir).to_dict("records")
     return {"metrics": metrics, "history": history, "process_seconds": seconds,
-            "steps_per_second": metrics["steps"] / max(metrics["wall_seconds"], 1e-9)}
+            "steps_per_second": metrics["steps"] / max(metrics["wall_seconds"], 1e-9),
+            "steady_steps_per_second": steady_rate(history),
+            "first_evaluation_seconds": history[0]["wall_seconds"] if history else None}
 
 
 def measure_cell(steps: int) -> dict:
@@ -174,26 +193,35 @@ def run_side_by_side(steps: int, seeds: list[int], folder: Path) -> dict:
         runs.append({"seed": seed, "train_seconds": one["metrics"]["wall_seconds"],
                      "process_seconds": one["process_seconds"],
                      "steps_per_second": one["steps_per_second"],
+                     "steady_steps_per_second": one["steady_steps_per_second"],
+                     "first_evaluation_seconds": one["first_evaluation_seconds"],
                      "test_error": one["metrics"]["test_error"]})
     return {"processes": len(seeds), "wall_seconds": wall, "runs": runs}
 
 
 def measure_parallel(steps: int, processes: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
+        warm_up = run_side_by_side(steps, [0], Path(tmp) / "warm_up")
         alone = run_side_by_side(steps, [0], Path(tmp) / "alone")
         together = run_side_by_side(steps, list(range(processes)), Path(tmp) / "together")
     train_alone = alone["runs"][0]["train_seconds"]
     train_together = [r["train_seconds"] for r in together["runs"]]
+    steady_alone = alone["runs"][0]["steady_steps_per_second"]
+    steady_together = [r["steady_steps_per_second"] for r in together["runs"]]
+    steady = (sum(steady_together) / steady_alone
+              if steady_alone and None not in steady_together else None)
     return {
         "what": f"{processes} processes of the same short training (fast weights, R = "
                 f"{CELL_UNITS}, {steps} updates, a seed each) side by side on one device, "
                 "against one alone",
-        "steps": steps, "alone": alone, "together": together,
+        "steps": steps, "warm_up": warm_up, "alone": alone, "together": together,
         # N runs' work over the wall-clock, against one run's over its own
         "throughput_ratio_wall": processes * alone["wall_seconds"] / together["wall_seconds"],
         # the runs' own time (compiling, training, validating), each run's rate summed
         "throughput_ratio_train": sum(train_alone / t for t in train_together),
         "slowdown_per_run": sum(train_together) / len(train_together) / train_alone,
+        # compiled: each run's updates per second between its first and last evaluation
+        "throughput_ratio_steady": steady,
     }
 
 
