@@ -91,6 +91,62 @@ def _run_in_subprocess(config: RunConfig, run_dir: Path) -> subprocess.Popen:
                              str(run_dir)], env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
 
 
+# A run under JAX with the settings of a machine with a GPU (jax_gpu_installed made true on
+# this CPU): deterministic GPU operations, no preallocation, a compilation cache on disk.
+_AS_ON_A_GPU = ("import json, os, sys; import fwlib.run.execute as ex; "
+                "ex.jax_gpu_installed = lambda: True; "
+                "ex.execute(json.loads(sys.argv[1]), sys.argv[2]); "
+                "names = ('XLA_FLAGS', 'XLA_PYTHON_CLIENT_PREALLOCATE', "
+                "'JAX_COMPILATION_CACHE_DIR'); "
+                "open(sys.argv[3], 'w').write(json.dumps({k: os.environ.get(k) for k in names}))")
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX's settings for a GPU")
+def test_jax_gpu_settings_and_a_warm_compilation_cache_change_no_number(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("JAX_COMPILATION_CACHE_DIR", "XLA_PYTHON_CLIENT_PREALLOCATE")}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "home_cache"), TF_CPP_MIN_LOG_LEVEL="3",
+               JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")  # keep even quick compiles
+    cache = tmp_path / "home_cache" / "fast-weights-repro" / "jax"
+
+    def as_on_a_gpu(name: str) -> dict:
+        subprocess.run([sys.executable, "-c", _AS_ON_A_GPU, json.dumps(SMALL.to_dict()),
+                        str(tmp_path / name), str(tmp_path / f"{name}.json")],
+                       env=env, check=True, timeout=300)
+        return json.loads((tmp_path / f"{name}.json").read_text())
+
+    plain = _run_in_subprocess(SMALL, tmp_path / "plain")
+    settings = as_on_a_gpu("cold")  # compiles, and keeps what it compiled
+    kept = {path.name for path in cache.iterdir()}
+    assert any("train_step" in name for name in kept), kept
+    assert "--xla_gpu_deterministic_ops=true" in settings["XLA_FLAGS"]
+    assert settings["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+    assert settings["JAX_COMPILATION_CACHE_DIR"] == str(cache)
+    as_on_a_gpu("warm")  # loads them
+    assert plain.wait() == 0
+    reference, *others = (json.loads((tmp_path / name / "metrics.json").read_text())
+                          for name in ("plain", "cold", "warm"))
+    for metrics in others:
+        for key in ("test_error", "test_loss", "valid_error", "best_step", "steps"):
+            assert metrics[key] == reference[key], key
+
+
+def test_what_a_gpu_machine_sets_keeps_what_the_environment_sets(tmp_path, monkeypatch):
+    from fwlib.run.execute import default_cache_dir, jax_gpu_settings
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "fast-weights-repro" / "jax"
+    updates, cache = jax_gpu_settings({"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"})
+    assert updates == {"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false "
+                                    "--xla_gpu_deterministic_ops=true",
+                       "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
+    assert cache == str(tmp_path / "fast-weights-repro" / "jax")
+    updates, cache = jax_gpu_settings({"XLA_FLAGS": "--xla_gpu_deterministic_ops=false",
+                                       "XLA_PYTHON_CLIENT_PREALLOCATE": "true",
+                                       "JAX_COMPILATION_CACHE_DIR": "/elsewhere"})
+    assert updates == {} and cache is None
+
+
 # Table 2's glimpse reader with dropout: a resumed run must draw the masks an uninterrupted
 # one draws, so the dropout layers' random state is checkpointed with the weights.
 DROPOUT = RunConfig(task=MnistGlimpsesTask(train_examples=2000),
