@@ -33,8 +33,8 @@ def _run_sh_options(name: str) -> list[list[str]]:
 def test_the_options_of_run_sh_parse():
     speed = _load(REPO_ROOT / "benchmarks" / "train_speed.py")
     measure = _load(GPU / "measure.py")
-    assert len(_run_sh_options("speed")) == 2
-    for options in _run_sh_options("speed"):
+    assert len(_run_sh_options("speed")) == 2 and len(_run_sh_options("check")) == 2
+    for options in _run_sh_options("speed") + _run_sh_options("check"):
         args = speed.parse_args(["--backends", "jax", "--models", "fast_weights", "lstm",
                                  *options, "--no-time-to-accuracy"])
         assert args.backends == ["jax"] and not args.time_to_accuracy
@@ -119,3 +119,18 @@ def test_the_steady_rate_leaves_compiling_out_and_collect_shows_it(tmp_path):
     assert "| 2,000 | 19.4 | 103.0 | 100.0 | 500 | 60.00 % | 61.00 % |" in text
     assert "| 1 | 110.0 | 103.0 | 500 | 1.00× | 1.00× | 1.00× |" in text
     assert "| 2 | 115.0 | 103.0 | 800 | 1.90× | 1.95× | 1.60× |" in text
+
+
+def test_collect_sets_the_compile_check_beside_the_speed_table(tmp_path):
+    collect = _load(GPU / "collect.py")
+    header = ("name,label,hidden_units,examples_per_s,examples_per_s_min,examples_per_s_max,"
+              "first_window_s,device_peak_mib,status,note\n")
+    (tmp_path / "train_speed.csv").write_text(
+        header + "fast_weights,fast weights (attention),100,169739,1,2,112.8,64,ok,\n"
+        "lstm,LSTM,100,62678,1,2,2.9,65,ok,\n")
+    (tmp_path / "compile_check.csv").write_text(
+        header + "fast_weights,fast weights (attention),100,170000,1,2,9.5,64,ok,\n")
+    text = collect.summary(tmp_path)
+    assert "| fast weights (attention) | 100 | 9.5 | 112.8 | 170,000 | 169,739 |" in text
+    (tmp_path / "compile_check.csv").unlink()
+    assert "compile_check.csv is missing." in collect.summary(tmp_path)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FILES = ("environment.json", "train_speed.csv", "train_speed.md", "train_speed.json",
-         "table1_cell.json", "parallel.json", "run.log")
+         "table1_cell.json", "parallel.json", "compile_check.csv", "run.log")
 
 
 def _fmt(value, digits: int = 0) -> str:
@@ -118,7 +118,35 @@ def summary(folder: Path) -> str:
         lines.append("")
     else:
         lines += ["parallel.json is missing.", ""]
+    lines += _compile_check(folder)
     return "\n".join(lines)
+
+
+def _compile_check(folder: Path) -> list[str]:
+    """Fast weights' first window (compiling included) with XLA's GPU autotuning off, beside
+    the same row of the training-speed table, autotuning on."""
+    path = folder / "compile_check.csv"
+    if not path.exists():
+        return ["compile_check.csv is missing.", ""]
+    speed = folder / "train_speed.csv"
+    with_autotuning = {}
+    if speed.exists():
+        with open(speed, newline="") as f:
+            with_autotuning = {(r["name"], r["hidden_units"]): r for r in csv.DictReader(f)}
+    lines = ["## Compiling with XLA's GPU autotuning off", "",
+             "`--xla_gpu_autotune_level=0`, no compilation cache; the first window includes "
+             "compiling the training step.", "",
+             "| configuration | R | first window (s), autotuning off | (on) | "
+             "examples/s, off | (on) |", "|---|---:|---:|---:|---:|---:|"]
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            on = with_autotuning.get((row["name"], row["hidden_units"]), {})
+            lines.append(f"| {row['label']} | {row['hidden_units']} | "
+                         f"{_fmt(row.get('first_window_s'), 1)} | "
+                         f"{_fmt(on.get('first_window_s'), 1)} | "
+                         f"{_fmt(row.get('examples_per_s'))} | "
+                         f"{_fmt(on.get('examples_per_s'))} |")
+    return [*lines, ""]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,8 @@
 # the GPU), writes under OUT: environment.json (device, memory, versions), train_speed.{csv,md,
 # json} (fast weights at R = 50 and 100 and the LSTM), table1_cell.json (a short Table 1 run of
 # fast weights at R = 100), parallel.json (4 runs side by side against one alone, after one run
-# that fills the compilation cache) and run.log.
+# that fills the compilation cache), compile_check.csv (fast weights' first window with XLA's
+# GPU autotuning off) and run.log: 8 files.
 # Then, here: python benchmarks/gpu/collect.py FILES_AT.
 #
 # GPU_QUICK=1 shrinks every budget to a check that ends in a few minutes on a CPU.
@@ -52,11 +53,13 @@ if [[ "${GPU_QUICK:-0}" == 1 ]]; then
     speed=(--units 20 --windows 2 --warmup 1 --window-steps 50)
     cell=(--steps 200)
     parallel=(--steps 1000 --processes 2)
+    check=(--units 20 --windows 1 --warmup 1 --window-steps 50)
     limit=300
 else
     speed=(--units 50 100 --windows 5 --warmup 1 --window-steps 200)
     cell=(--steps 3000)
     parallel=(--steps 5000 --processes 4)
+    check=(--units 100 --windows 1 --warmup 1 --window-steps 200)
     limit=420
 fi
 
@@ -85,5 +88,14 @@ step "training speed" python3 benchmarks/train_speed.py --backends jax \
 step "Table 1 cell" python3 benchmarks/gpu/measure.py cell --out "$out" "${cell[@]}"
 step "processes side by side" python3 benchmarks/gpu/measure.py parallel --out "$out" \
     "${parallel[@]}"
+# Compiling the fast-weights step took 113 s at R = 100 on an H200 (3 s for the LSTM): the
+# same first window with XLA's GPU autotuning off, and no cache, says how much of that is
+# autotuning. Last, so that it can only shorten itself. Its table alone is kept.
+step "compile check" env XLA_FLAGS="${XLA_FLAGS:-} --xla_gpu_autotune_level=0" \
+    JAX_COMPILATION_CACHE_DIR= python3 benchmarks/train_speed.py --backends jax \
+    --models fast_weights "${check[@]}" --no-time-to-accuracy --out "$out/compile_check"
+[[ -f "$out/compile_check/train_speed.csv" ]] \
+    && mv "$out/compile_check/train_speed.csv" "$out/compile_check.csv"
+rm -rf "$out/compile_check"
 say "finished with exit status $status; files: $(cd "$out" && ls | tr '\n' ' ')"
 exit $status

@@ -93,14 +93,16 @@ def jax_gpu_settings(environ) -> tuple[dict[str, str], str | None]:
     once) and the compilation cache folder (:func:`default_cache_dir`). Compiling the
     fast-weights step took about 113 s on an H200 at R = 100, far longer than a short run's
     training, and every run of a grid that differs only in seed or budget compiles the same
-    program. What the environment already sets is kept."""
+    program. What the environment already sets is kept (``JAX_COMPILATION_CACHE_DIR`` set
+    empty: no cache)."""
     updates = {}
     flags = environ.get("XLA_FLAGS", "")
     if "xla_gpu_deterministic_ops" not in flags:
         updates["XLA_FLAGS"] = f"{flags} --xla_gpu_deterministic_ops=true".strip()
     if "XLA_PYTHON_CLIENT_PREALLOCATE" not in environ:
         updates["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
-    cache = None if environ.get("JAX_COMPILATION_CACHE_DIR") else str(default_cache_dir())
+    # set, even empty (no cache), it is JAX's to read
+    cache = None if "JAX_COMPILATION_CACHE_DIR" in environ else str(default_cache_dir())
     return updates, cache
 
 

@@ -151,6 +151,7 @@ def test_what_a_gpu_machine_sets_keeps_what_the_environment_sets(tmp_path, monke
                                        "XLA_PYTHON_CLIENT_PREALLOCATE": "true",
                                        "JAX_COMPILATION_CACHE_DIR": "/elsewhere"})
     assert updates == {} and cache is None
+    assert jax_gpu_settings({"JAX_COMPILATION_CACHE_DIR": ""})[1] is None  # none wanted
 
 
 # Table 2's glimpse reader with dropout: a resumed run must draw the masks an uninterrupted
