@@ -85,11 +85,13 @@ def test_input_pipelines_use_one_thread_and_no_autotuning():
     assert len(batches) == 8 and batches[0][0].shape == (8, 3)
 
 
-def _run_in_subprocess(config: RunConfig, run_dir: Path) -> subprocess.Popen:
+def _run_in_subprocess(config: RunConfig, run_dir: Path, env=None) -> subprocess.Popen:
     code = ("import json, sys; from fwlib.run.execute import execute; "
             "execute(json.loads(sys.argv[1]), sys.argv[2])")
     return subprocess.Popen([sys.executable, "-c", code, json.dumps(config.to_dict()),
-                             str(run_dir)], env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                             str(run_dir)],
+                            env={**(os.environ if env is None else env),
+                                 "TF_CPP_MIN_LOG_LEVEL": "3"})
 
 
 # A run under JAX with the settings of a machine with a GPU (jax_gpu_installed made true on
@@ -117,11 +119,8 @@ def test_jax_gpu_settings_and_a_warm_compilation_cache_change_no_number(tmp_path
                        env=env, check=True, timeout=300)
         return json.loads((tmp_path / f"{name}.json").read_text())
 
-    code = ("import json, sys; from fwlib.run.execute import execute; "
-            "execute(json.loads(sys.argv[1]), sys.argv[2])")
-    plain = subprocess.Popen([sys.executable, "-c", code, json.dumps(SMALL.to_dict()),
-                              str(tmp_path / "plain")],
-                             env={**env, "XDG_CACHE_HOME": str(tmp_path / "unused")})
+    plain = _run_in_subprocess(SMALL, tmp_path / "plain",
+                               env={**env, "XDG_CACHE_HOME": str(tmp_path / "unused")})
     settings = as_on_a_gpu("cold")  # compiles, and keeps what it compiled
     kept = {path.name for path in cache.iterdir()}
     assert any("train_step" in name for name in kept), kept
