@@ -1,6 +1,8 @@
 """Copy what ``benchmarks/gpu/run.sh`` wrote on the GPU machine into
 ``results/benchmarks/gpu/`` and write ``summary.md`` there: the device, the versions, the
-training speed, the Table 1 cell and the processes side by side, in one table each.
+training speed, the Table 1 cell and the processes side by side, in one table each. A file
+that a later measurement (``GPU_STEPS``) wrote replaces the earlier one; its ``run.log`` is
+added after the earlier log.
 
     python benchmarks/gpu/collect.py FOLDER          # the folder the files came back to
 """
@@ -160,8 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"argument folder: {args.folder} has no environment.json from run.sh")
     args.dest.mkdir(parents=True, exist_ok=True)
     for name in FILES:
-        if (args.folder / name).exists():
-            shutil.copyfile(args.folder / name, args.dest / name)
+        source, target = args.folder / name, args.dest / name
+        if not source.exists():
+            continue
+        if name == "run.log" and target.exists() and target.read_text() != source.read_text():
+            # a later measurement (GPU_STEPS) adds its log to the earlier ones
+            target.write_text(target.read_text().rstrip("\n") + "\n\n" + source.read_text())
+        else:
+            shutil.copyfile(source, target)
     text = summary(args.dest)
     (args.dest / "summary.md").write_text(text)
     print(text)

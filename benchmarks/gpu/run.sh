@@ -14,8 +14,19 @@
 # Then, here: python benchmarks/gpu/collect.py FILES_AT.
 #
 # GPU_QUICK=1 shrinks every budget to a check that ends in a few minutes on a CPU.
+# GPU_STEPS chooses the steps (default all: "environment speed cell parallel compile"), so that
+# a later machine can measure what an earlier one had no time for.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+
+chosen=" ${GPU_STEPS:-environment speed cell parallel compile} "
+for key in $chosen; do
+    case $key in
+        environment|speed|cell|parallel|compile) ;;
+        *) echo "error: GPU_STEPS: unknown step '$key' (allowed: environment speed cell" \
+                "parallel compile)" >&2; exit 2 ;;
+    esac
+done
 
 out=${1:-${OUT:?give the output folder as the argument or in OUT}}
 site=${GPU_SITE:-/tmp/site}
@@ -67,7 +78,9 @@ fi
 # whatever was measured comes back from a command limited to 10 minutes.
 deadline=$((SECONDS + ${GPU_TOTAL_S:-540}))
 status=0
-step() {  # step NAME COMMAND...: run it with a time limit, its output to the log
+step() {  # step KEY NAME COMMAND...: run it with a time limit, its output to the log
+    [[ "$chosen" == *" $1 "* ]] || return 0
+    shift
     local start=$SECONDS left=$((deadline - SECONDS))
     if (( left < 30 )); then
         say "error: $1 not run: out of time (GPU_TOTAL_S)"
@@ -82,16 +95,16 @@ step() {  # step NAME COMMAND...: run it with a time limit, its output to the lo
         status=1
     fi
 }
-step environment python3 benchmarks/gpu/measure.py environment --out "$out"
-step "training speed" python3 benchmarks/train_speed.py --backends jax \
+step environment environment python3 benchmarks/gpu/measure.py environment --out "$out"
+step speed "training speed" python3 benchmarks/train_speed.py --backends jax \
     --models fast_weights lstm "${speed[@]}" --no-time-to-accuracy --out "$out"
-step "Table 1 cell" python3 benchmarks/gpu/measure.py cell --out "$out" "${cell[@]}"
-step "processes side by side" python3 benchmarks/gpu/measure.py parallel --out "$out" \
+step cell "Table 1 cell" python3 benchmarks/gpu/measure.py cell --out "$out" "${cell[@]}"
+step parallel "processes side by side" python3 benchmarks/gpu/measure.py parallel --out "$out" \
     "${parallel[@]}"
 # Compiling the fast-weights step took 113 s at R = 100 on an H200 (3 s for the LSTM): the
 # same first window with XLA's GPU autotuning off, and no cache, says how much of that is
 # autotuning. Last, so that it can only shorten itself. Its table alone is kept.
-step "compile check" env XLA_FLAGS="${XLA_FLAGS:-} --xla_gpu_autotune_level=0" \
+step compile "compile check" env XLA_FLAGS="${XLA_FLAGS:-} --xla_gpu_autotune_level=0" \
     JAX_COMPILATION_CACHE_DIR= python3 benchmarks/train_speed.py --backends jax \
     --models fast_weights "${check[@]}" --no-time-to-accuracy --out "$out/compile_check"
 [[ -f "$out/compile_check/train_speed.csv" ]] \
