@@ -47,7 +47,7 @@ PACKAGES = ("keras", "jax", "jaxlib", "jax-cuda13-plugin", "jax-cuda13-pjrt",
             "namex", "absl-py", "pandas", "scipy")
 ENVIRONMENT_VARIABLES = ("KERAS_BACKEND", "XLA_FLAGS", "XLA_PYTHON_CLIENT_PREALLOCATE",
                          "XLA_PYTHON_CLIENT_MEM_FRACTION", "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS",
-                         "JAX_COMPILATION_CACHE_DIR")
+                         "JAX_COMPILATION_CACHE_DIR", "CUDA_MPS_PIPE_DIRECTORY")
 
 
 def cell_config(steps: int, seed: int = 0):
@@ -215,6 +215,8 @@ def measure_parallel(steps: int, processes: int) -> dict:
                 f"{CELL_UNITS}, {steps} updates, a seed each) side by side on one device, "
                 "against one alone",
         "steps": steps, "warm_up": warm_up, "alone": alone, "together": together,
+        # run.sh sets the pipe folder only where NVIDIA's Multi-Process Service started
+        "multi_process_service": bool(os.environ.get("CUDA_MPS_PIPE_DIRECTORY")),
         # N runs' work over the wall-clock, against one run's over its own
         "throughput_ratio_wall": processes * alone["wall_seconds"] / together["wall_seconds"],
         # the runs' own time (compiling, training, validating), each run's rate summed

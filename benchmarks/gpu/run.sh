@@ -15,7 +15,10 @@
 #
 # GPU_QUICK=1 shrinks every budget to a check that ends in a few minutes on a CPU.
 # GPU_STEPS chooses the steps (default all: "environment speed cell parallel compile"), so that
-# a later machine can measure what an earlier one had no time for.
+# a later machine can measure what an earlier one had no time for. GPU_PROCESSES sets how many
+# runs go side by side (default 4). GPU_MPS=1 runs them under NVIDIA's Multi-Process Service,
+# which lets the kernels of several processes run at once instead of in turns (said in the log
+# when the service cannot start, and then measured without it).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -69,7 +72,7 @@ if [[ "${GPU_QUICK:-0}" == 1 ]]; then
 else
     speed=(--units 50 100 --windows 5 --warmup 1 --window-steps 200)
     cell=(--steps 3000)
-    parallel=(--steps 5000 --processes 4)
+    parallel=(--steps 5000 --processes "${GPU_PROCESSES:-4}")
     check=(--units 100 --windows 1 --warmup 1 --window-steps 200)
     limit=420
 fi
@@ -77,6 +80,19 @@ fi
 # Every step has a time limit, and all of them together GPU_TOTAL_S (default 540 s), so that
 # whatever was measured comes back from a command limited to 10 minutes.
 deadline=$((SECONDS + ${GPU_TOTAL_S:-540}))
+if [[ "${GPU_MPS:-0}" == 1 ]]; then
+    export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps_pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps_log
+    mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
+    if nvidia-cuda-mps-control -d >> "$log" 2>&1 \
+            && timeout 120 python3 -c "import jax; print(jax.devices())" >> "$log" 2>&1; then
+        say "Multi-Process Service on"
+        trap 'echo quit | nvidia-cuda-mps-control > /dev/null 2>&1' EXIT
+    else
+        say "warning: the Multi-Process Service could not start: measuring without it"
+        echo quit | nvidia-cuda-mps-control > /dev/null 2>&1
+        unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
+    fi
+fi
 status=0
 step() {  # step KEY NAME COMMAND...: run it with a time limit, its output to the log
     [[ "$chosen" == *" $1 "* ]] || return 0
