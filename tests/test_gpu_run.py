@@ -27,6 +27,7 @@ def _load(path: Path):
 def _run_sh_options(name: str) -> list[list[str]]:
     """The options of each ``name=(...)`` array in run.sh (quick and full)."""
     text = (GPU / "run.sh").read_text()
+    text = re.sub(r'"\$\{\w+:-([^}]*)\}"', r"\1", text)  # a variable's default in its place
     return [found.split() for found in re.findall(rf"^\s*{name}=\((.*)\)$", text, re.M)]
 
 
@@ -117,8 +118,57 @@ def test_the_steady_rate_leaves_compiling_out_and_collect_shows_it(tmp_path):
     (tmp_path / "table1_cell.json").write_text(json.dumps(cell))
     text = _load(GPU / "collect.py").summary(tmp_path)
     assert "| 2,000 | 19.4 | 103.0 | 100.0 | 500 | 60.00 % | 61.00 % |" in text
-    assert "| 1 | 110.0 | 103.0 | 500 | 1.00× | 1.00× | 1.00× |" in text
-    assert "| 2 | 115.0 | 103.0 | 800 | 1.90× | 1.95× | 1.60× |" in text
+    assert "| parallel.json | no | 1 | 110.0 | 103.0 | 500 | 1.00× | 1.00× | 1.00× |" in text
+    assert "| parallel.json | no | 2 | 115.0 | 103.0 | 800 | 1.90× | 1.95× | 1.60× |" in text
+    # a later measurement under the Multi-Process Service, collected with --tag, beside it
+    (tmp_path / "parallel_mps.json").write_text(json.dumps(
+        {**parallel, "what": "2 processes under MPS", "multi_process_service": True,
+         "throughput_ratio_steady": 1.8}))
+    text = _load(GPU / "collect.py").summary(tmp_path)
+    assert "| parallel.json | no | 2 | 115.0 | 103.0 | 800 | 1.90× | 1.95× | 1.60× |" in text
+    assert "| parallel_mps.json | yes | 2 | 115.0 | 103.0 | 800 | 1.90× | 1.95× | 1.80× |" in text
+    assert "- parallel_mps.json: 2 processes under MPS." in text
+
+
+def test_collect_tags_a_later_measurement_and_adds_its_log(tmp_path):
+    collect = _load(GPU / "collect.py")
+    first, later, dest = tmp_path / "first", tmp_path / "later", tmp_path / "dest"
+    for folder, text in ((first, "first"), (later, "later")):
+        folder.mkdir()
+        (folder / "run.log").write_text(f"{text} log\n")
+        run = {"train_seconds": 5.0, "steady_steps_per_second": 1000.0}
+        (folder / "parallel.json").write_text(json.dumps(
+            {"what": text, "alone": {"processes": 1, "wall_seconds": 10.0, "runs": [run]},
+             "together": {"processes": 1, "wall_seconds": 10.0, "runs": [run]},
+             "throughput_ratio_wall": 1.0, "throughput_ratio_train": 1.0}))
+    assert collect.main([str(first), "--dest", str(dest)]) == 0
+    assert collect.main([str(later), "--tag", "mps8", "--dest", str(dest)]) == 0
+    assert json.loads((dest / "parallel.json").read_text())["what"] == "first"
+    assert json.loads((dest / "parallel_mps8.json").read_text())["what"] == "later"
+    assert (dest / "run.log").read_text() == "first log\n\nlater log\n"
+    collect.main([str(later), "--tag", "mps8", "--dest", str(dest)])  # the same log again
+    assert (dest / "run.log").read_text().count("later log") == 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--tag", "a/b"], "--tag"),
+    ([], "has none of run.sh's files"),
+])
+def test_collect_refuses_bad_input_before_writing(tmp_path, capsys, argv, message):
+    dest = tmp_path / "dest"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit):
+        _load(GPU / "collect.py").main([str(tmp_path / "empty"), *argv, "--dest", str(dest)])
+    assert message in capsys.readouterr().err and not dest.exists()
+
+
+def test_run_sh_refuses_an_unknown_step_before_writing(tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run(["bash", str(GPU / "run.sh"), str(out)], capture_output=True,
+                          text=True, env={**os.environ, "GPU_STEPS": "environment train"},
+                          timeout=30)
+    assert done.returncode == 2 and "GPU_STEPS: unknown step 'train'" in done.stderr
+    assert not out.exists()
 
 
 def test_collect_sets_the_compile_check_beside_the_speed_table(tmp_path):

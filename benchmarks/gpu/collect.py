@@ -13,6 +13,7 @@ import argparse
 import csv
 import importlib.util
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -45,8 +46,8 @@ def summary(folder: Path) -> str:
         path = folder / name
         return json.loads(path.read_text()) if path.exists() else None
 
-    env, speed_info, cell, parallel = (load(n) for n in (
-        "environment.json", "train_speed.json", "table1_cell.json", "parallel.json"))
+    env, speed_info, cell = (load(n) for n in (
+        "environment.json", "train_speed.json", "table1_cell.json"))
     lines = ["# GPU measurement", ""]
     if env:
         device = env["device"]
@@ -99,13 +100,33 @@ def summary(folder: Path) -> str:
                   f"{_percent(cell['test_error'])} |", ""]
     else:
         lines += ["table1_cell.json is missing.", ""]
-    if parallel:
+    lines += _parallel(folder)
+    lines += _compile_check(folder)
+    return "\n".join(lines)
+
+
+def _parallel(folder: Path) -> list[str]:
+    """One table for every ``parallel*.json``: each measurement's run alone, then its runs side
+    by side, with and without the Multi-Process Service."""
+    paths = sorted(folder.glob("parallel*.json"))
+    if not paths:
+        return ["parallel.json is missing.", ""]
+    measured = [json.loads(path.read_text()) for path in paths]
+    lines = ["## Processes side by side on one device", "",
+             *(f"- {path.name}: {one['what']}." for path, one in zip(paths, measured,
+                                                                    strict=True)), "",
+             "Each measurement times one run alone, then several side by side; "
+             "MPS: NVIDIA's Multi-Process Service, which runs the kernels of several processes "
+             "at once instead of in turns. Throughput over one alone: the runs' work over the "
+             "wall-clock of the processes (start-up included), each run's rate over its own "
+             "time summed, and the steady updates per second (compiling left out) summed.", "",
+             "| file | MPS | processes | wall-clock (s) | runs' own time, mean (s) | "
+             "steady updates/s, sum | throughput over one alone (wall-clock) | "
+             "(runs' own time) | (steady) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for path, parallel in zip(paths, measured, strict=True):
+        mps = "yes" if parallel.get("multi_process_service") else "no"
         alone, together = parallel["alone"], parallel["together"]
-        lines += ["## Processes side by side on one device", "", parallel["what"] + ".", "",
-                  "| processes | wall-clock (s) | runs' own time, mean (s) | "
-                  "steady updates/s, sum | throughput over one alone (wall-clock) | "
-                  "(runs' own time) | (steady) |",
-                  "|---:|---:|---:|---:|---:|---:|---:|"]
         for side, ratio in ((alone, (1.0, 1.0, 1.0)),
                             (together, (parallel["throughput_ratio_wall"],
                                         parallel["throughput_ratio_train"],
@@ -114,14 +135,11 @@ def summary(folder: Path) -> str:
             mean = sum(r["train_seconds"] for r in runs) / len(runs)
             rates = [r.get("steady_steps_per_second") for r in runs]
             total = None if None in rates else sum(rates)
-            lines.append(f"| {side['processes']} | {side['wall_seconds']:,.1f} | {mean:,.1f} "
-                         f"| {_fmt(total)} | {ratio[0]:.2f}× | {ratio[1]:.2f}× | "
+            lines.append(f"| {path.name} | {mps} | {side['processes']} | "
+                         f"{side['wall_seconds']:,.1f} | {mean:,.1f} | {_fmt(total)} | "
+                         f"{ratio[0]:.2f}× | {ratio[1]:.2f}× | "
                          + ("–" if ratio[2] is None else f"{ratio[2]:.2f}×") + " |")
-        lines.append("")
-    else:
-        lines += ["parallel.json is missing.", ""]
-    lines += _compile_check(folder)
-    return "\n".join(lines)
+    return [*lines, ""]
 
 
 def _compile_check(folder: Path) -> list[str]:
@@ -151,22 +169,36 @@ def _compile_check(folder: Path) -> list[str]:
     return [*lines, ""]
 
 
+def _tag(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        raise argparse.ArgumentTypeError(f"letters, digits, - and _ only (got {text!r})")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path, help="where run.sh's files are")
+    parser.add_argument("--tag", type=_tag,
+                        help="copy parallel.json as parallel_TAG.json, beside the earlier "
+                             "measurements (letters, digits, - and _)")
     parser.add_argument("--dest", type=Path,
                         default=REPO_ROOT / "results" / "benchmarks" / "gpu",
                         help="where to copy them (default results/benchmarks/gpu)")
     args = parser.parse_args(argv)
-    if not (args.folder / "environment.json").exists():
-        parser.error(f"argument folder: {args.folder} has no environment.json from run.sh")
+    if not any((args.folder / name).exists() for name in FILES):
+        parser.error(f"argument folder: {args.folder} has none of run.sh's files "
+                     f"({', '.join(FILES)})")
     args.dest.mkdir(parents=True, exist_ok=True)
     for name in FILES:
         source, target = args.folder / name, args.dest / name
+        if name == "parallel.json" and args.tag:
+            target = args.dest / f"parallel_{args.tag}.json"
         if not source.exists():
             continue
-        if name == "run.log" and target.exists() and target.read_text() != source.read_text():
-            # a later measurement (GPU_STEPS) adds its log to the earlier ones
+        if name == "run.log" and target.exists():
+            # a later measurement (GPU_STEPS) adds its log to the earlier ones, once
+            if target.read_text().endswith(source.read_text()):
+                continue
             target.write_text(target.read_text().rstrip("\n") + "\n\n" + source.read_text())
         else:
             shutil.copyfile(source, target)
