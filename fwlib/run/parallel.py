@@ -25,13 +25,14 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from fwlib.notebook import interactive
 from fwlib.run.config import RunConfig
-from fwlib.run.execute import execute
+from fwlib.run.execute import execute, gpu_sharing_notice
 from fwlib.run.folder import RunFolder, atomic_write
 from fwlib.run.grid import unique_runs
 from fwlib.run.provenance import REPO_ROOT
@@ -157,6 +158,9 @@ def run_grid(configs: Iterable[RunConfig], runs_root: str | os.PathLike, *,
     root = Path(runs_root)
     finished = [RunFolder(root / c.run_name()).check(c) for c in configs]  # clashes first
     todo = [c for c, done in zip(configs, finished, strict=True) if not done]
+    notice = gpu_sharing_notice(workers, os.environ) if todo and not scheduler else None
+    if notice:
+        warnings.warn(notice, stacklevel=2)
     monitor = GridProgress(title, configs, root, len(configs) - len(todo), progress)
     errors: dict[str, str] = {}
     try:

@@ -153,6 +153,26 @@ def test_what_a_gpu_machine_sets_keeps_what_the_environment_sets(tmp_path, monke
     assert jax_gpu_settings({"JAX_COMPILATION_CACHE_DIR": ""})[1] is None  # none wanted
 
 
+def test_workers_sharing_a_gpu_without_mps_get_a_notice(tmp_path, monkeypatch):
+    import fwlib.run.execute as ex
+
+    monkeypatch.setattr(ex, "jax_gpu_installed", lambda: True)
+    pipes = tmp_path / "mps"
+    pipes.mkdir()
+    environ = {"CUDA_MPS_PIPE_DIRECTORY": str(pipes)}
+    notice = ex.gpu_sharing_notice(4, environ, backend="jax")
+    assert "4 workers will share the GPU" in notice and "nvidia-cuda-mps-control -d" in notice
+    (pipes / "control").touch()  # the daemon's pipe: the service is up
+    assert ex.mps_running(environ)
+    assert ex.gpu_sharing_notice(4, environ, backend="jax") is None
+    (pipes / "control").unlink()
+    assert ex.gpu_sharing_notice(1, environ, backend="jax") is None
+    assert ex.gpu_sharing_notice(4, environ, backend="tensorflow") is None
+    assert ex.gpu_sharing_notice(4, {**environ, "CUDA_VISIBLE_DEVICES": ""}, "jax") is None
+    monkeypatch.setattr(ex, "jax_gpu_installed", lambda: False)
+    assert ex.gpu_sharing_notice(4, environ, backend="jax") is None
+
+
 # Table 2's glimpse reader with dropout: a resumed run must draw the masks an uninterrupted
 # one draws, so the dropout layers' random state is checkpointed with the weights.
 DROPOUT = RunConfig(task=MnistGlimpsesTask(train_examples=2000),
