@@ -3,7 +3,8 @@
 profile's results folder (so its pipeline reuses them later), then a table of those cells
 by Table 2's rules (``mnist_glimpses/tables/cells.csv`` and ``cells.md``): test error over
 seeds with the verdict, updates, why the runs stopped, and fast weights against each other
-model at the same width.
+model at the same width. With ``--without-dropout``, the twins' table goes to
+``cells_without_dropout.csv`` and ``.md``.
 
 For a profile too long to run whole here, such as ``paper``'s longer budgets at one width:
 
@@ -69,7 +70,7 @@ def cells_table(runs: pd.DataFrame) -> pd.DataFrame:
     return table.assign(fast_weights_vs=against)
 
 
-def cells_markdown(table: pd.DataFrame, profile: str) -> str:
+def cells_markdown(table: pd.DataFrame, profile: str, without_dropout: bool = False) -> str:
     shown = table[["model", "R", "seeds", "ours_mean", "ours_std", "per_seed", "paper_error",
                    "verdict", "budget", "steps_mean", "stopped", "trend",
                    "fast_weights_vs"]].rename(columns={
@@ -78,8 +79,9 @@ def cells_markdown(table: pd.DataFrame, profile: str) -> str:
                        "steps_mean": "updates (mean)", "fast_weights_vs": "comparison"})
     for column in ("budget", "updates (mean)"):
         shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
-    return (f"Table 2 cells of the `{profile}` profile trained on their own (test error, "
-            "mean and std over seeds; verdicts and comparisons by Table 2's rules):\n\n"
+    twins = ", their twins without dropout," if without_dropout else ""
+    return (f"Table 2 cells of the `{profile}` profile{twins} trained on their own (test "
+            "error, mean and std over seeds; verdicts and comparisons by Table 2's rules):\n\n"
             + to_markdown(shown.round(2)) + "\n")
 
 
@@ -117,9 +119,10 @@ def main(argv=None) -> int:
         print(f"not finished, left out: {', '.join(missing)}")
     table = cells_table(runs[runs["run"].isin(names)])
     (folder / "tables").mkdir(parents=True, exist_ok=True)
-    table.to_csv(folder / "tables" / "cells.csv", index=False)
-    text = cells_markdown(table, planned["profile_name"])
-    (folder / "tables" / "cells.md").write_text(text)
+    stem = "cells_without_dropout" if args.without_dropout else "cells"
+    table.to_csv(folder / "tables" / f"{stem}.csv", index=False)
+    text = cells_markdown(table, planned["profile_name"], args.without_dropout)
+    (folder / "tables" / f"{stem}.md").write_text(text)
     print(text)
     return 0
 

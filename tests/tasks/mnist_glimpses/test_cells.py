@@ -92,6 +92,10 @@ def test_the_twins_without_dropout_are_the_runs_the_report_pairs(tmp_path):
               "0", "--workers", "1", "--results-root", str(root)]
     assert cells.main(chosen) == 0
     assert cells.main([*chosen, "--without-dropout"]) == 0
+    tables = plans.task_dir(root / "tiny") / "tables"  # each table in its own files
+    assert pd.read_csv(tables / "cells.csv")["kind"].tolist() == ["convnet"]
+    assert "twins without dropout" in (tables / "cells_without_dropout.md").read_text()
+    assert "twins without dropout" not in (tables / "cells.md").read_text()
     runs = load_runs(plans.task_dir(root / "tiny") / "runs")
     assert sorted(runs["dropout"]) == [0.0, 0.2]
     assert set(runs["xla"]) == {False}
