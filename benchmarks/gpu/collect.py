@@ -197,9 +197,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if name == "run.log" and target.exists():
             # a later measurement (GPU_STEPS) adds its log to the earlier ones, once
-            if target.read_text().endswith(source.read_text()):
-                continue
-            target.write_text(target.read_text().rstrip("\n") + "\n\n" + source.read_text())
+            earlier, later = target.read_text(), source.read_text()
+            if not earlier.endswith(later):
+                target.write_text(earlier.rstrip("\n") + "\n\n" + later)
         else:
             shutil.copyfile(source, target)
     text = summary(args.dest)

@@ -22,13 +22,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-chosen=" ${GPU_STEPS:-environment speed cell parallel compile} "
+steps="environment speed cell parallel compile"
+chosen=" ${GPU_STEPS:-$steps} "
 for key in $chosen; do
-    case $key in
-        environment|speed|cell|parallel|compile) ;;
-        *) echo "error: GPU_STEPS: unknown step '$key' (allowed: environment speed cell" \
-                "parallel compile)" >&2; exit 2 ;;
-    esac
+    if [[ " $steps " != *" $key "* ]]; then
+        echo "error: GPU_STEPS: unknown step '$key' (allowed: $steps)" >&2
+        exit 2
+    fi
 done
 
 out=${1:-${OUT:?give the output folder as the argument or in OUT}}
