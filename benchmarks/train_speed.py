@@ -16,7 +16,10 @@ Configurations: fast weights in the attention form and with the explicit matrix 
 attention form without XLA, RNN+LN, IRNN, LSTM and A-LSTM, at each R of ``--units``; and the
 attention form fed by the training input pipeline (``tf.data`` gathering batches from the
 training arrays under TensorFlow, a generator of NumPy batches under JAX, as
-``fwlib.supervised.fit`` does) instead of one resident batch. ``--backends tensorflow jax``
+``fwlib.supervised.fit`` does) instead of one resident batch; and fast weights, the IRNN, the
+LSTM and the A-LSTM with the core reading the embedded sequence rather than the embedding's
+token table (:mod:`fwlib.cores.tokens`), the same function computed the longer way.
+``--backends tensorflow jax``
 measures every configuration under each Keras backend (``KERAS_BACKEND`` of the subprocess)
 and puts them side by side. ``--repeats N`` measures every configuration N times, in N rounds
 over all of them, so that a slow spell of a shared machine does not fall on one configuration
@@ -74,6 +77,13 @@ CONFIGURATIONS = {
     "irnn": ("irnn", "attention", True, "resident", "IRNN"),
     "lstm": ("lstm", "attention", True, "resident", "LSTM"),
     "alstm": ("alstm", "attention", True, "resident", "A-LSTM"),
+    # The same models with the core reading the embedded sequence, as they did before the
+    # token table (``build_classifier(token_table=False)``): same function, more work.
+    "fast_weights_embedded": ("fast_weights", "attention", True, "embedded",
+                              "fast weights (attention, embedded sequence)"),
+    "irnn_embedded": ("irnn", "attention", True, "embedded", "IRNN (embedded sequence)"),
+    "lstm_embedded": ("lstm", "attention", True, "embedded", "LSTM (embedded sequence)"),
+    "alstm_embedded": ("alstm", "attention", True, "embedded", "A-LSTM (embedded sequence)"),
 }
 FULL = {"units": [20, 50, 100], "windows": 7, "warmup": 2, "window_steps": 200}
 QUICK = {"units": [20], "windows": 3, "warmup": 1, "window_steps": 50}
@@ -89,19 +99,24 @@ CSV_COLUMNS = (
 def flops_per_example(kind: str, hidden_units: int, implementation: str = "attention",
                       seq_len: int = SEQ_LEN, embedding_dim: int = 100,
                       decoder_units: int = 100, vocab: int = 37, *, inner_steps: int = 1,
-                      num_copies: int = 4, training: bool = True) -> int:
-    """FLOPs of one example through the associative classifier with core ``kind`` at R =
-    ``hidden_units``: the core's multiply-adds (:func:`fwlib.cores.flops.core_multiply_adds`,
-    which states the counting rule) plus the decoder's and the logits', 2 FLOPs each; the
-    embedding is a lookup (0). A training step costs 3 × the forward pass; ``training=False``
-    gives the forward pass."""
+                      num_copies: int = 4, training: bool = True,
+                      batch_size: int = BATCH_SIZE, token_table: bool = True) -> float:
+    """FLOPs of one example, in a batch of ``batch_size``, through the associative classifier
+    with core ``kind`` at R = ``hidden_units``: the core's multiply-adds
+    (:func:`fwlib.cores.flops.core_multiply_adds`, which states the counting rule; the core
+    reads the tokens through the embedding's table, computed once per batch, or with
+    ``token_table=False`` the embedded sequence) plus the
+    decoder's and the logits', 2 FLOPs each; the embedding is a lookup (0). A training step
+    costs 3 × the forward pass; ``training=False`` gives the forward pass."""
     from fwlib.cores import CoreSpec  # noqa: PLC0415
     from fwlib.cores.flops import core_multiply_adds  # noqa: PLC0415
 
     spec = CoreSpec(kind=kind, hidden_units=hidden_units, implementation=implementation,
                     inner_steps=inner_steps, num_copies=num_copies)
     head = hidden_units * decoder_units + decoder_units * vocab
-    forward = 2 * (core_multiply_adds(spec, seq_len, embedding_dim) + head)
+    forward = 2 * (core_multiply_adds(spec, seq_len, embedding_dim,
+                                      table_rows=vocab if token_table else None,
+                                      batch_size=batch_size) + head)
     return 3 * forward if training else forward
 
 
@@ -157,7 +172,7 @@ def input_batches(input_kind: str, total_steps: int):
     from fwlib.supervised.fit import batch_order, training_dataset  # noqa: PLC0415
     from fwlib.tasks.associative import data as associative  # noqa: PLC0415
 
-    if input_kind == "resident":
+    if input_kind in ("resident", "embedded"):
         x, y = associative.generate(BATCH_SIZE, NUM_PAIRS, seed=0)
         if keras.backend.backend() != "tensorflow":
             return ((x, y) for _ in itertools.count())  # Keras reads a generator
@@ -174,7 +189,8 @@ def measure_training(spec: dict) -> dict:
     """Examples/s of real training steps for one configuration, and this process's memory."""
     import keras  # noqa: PLC0415
 
-    from fwlib.supervised.fit import build_compiled_model  # noqa: PLC0415
+    from fwlib.supervised.fit import build_compiled_model, compile_model  # noqa: PLC0415
+    from fwlib.tasks.associative.model import build_classifier  # noqa: PLC0415
 
     rss_after_import = peak_rss_mib()
     kind, implementation, xla, input_kind, _ = CONFIGURATIONS[spec["name"]]
@@ -183,7 +199,11 @@ def measure_training(spec: dict) -> dict:
     config = associative_config(kind, spec["units"], implementation=implementation,
                                 eval_every=window_steps, max_steps=total * window_steps)
     keras.utils.set_random_seed(0)
-    model = build_compiled_model(config)
+    if input_kind == "embedded":
+        model = compile_model(build_classifier(config.model, NUM_PAIRS, token_table=False),
+                              config)
+    else:
+        model = build_compiled_model(config)
     if not xla:
         model.jit_compile = False
     timer = _window_timer()
@@ -340,7 +360,8 @@ def make_row(name: str, units: int, result: dict, settings: dict, matmul_gflops:
              backend: str = "tensorflow") -> dict:
     """One CSV row from a measurement (or a skip/failure note)."""
     kind, implementation, xla, input_kind, label = CONFIGURATIONS[name]
-    flops = flops_per_example(kind, units, implementation)
+    flops = flops_per_example(kind, units, implementation,
+                              token_table=input_kind != "embedded")
     row = {c: "" for c in CSV_COLUMNS}
     row.update(backend=backend, name=name, label=label, model=kind,
                implementation=implementation, xla=xla, input=input_kind, hidden_units=units,
@@ -401,6 +422,9 @@ def ratios(rows: list[dict]) -> dict[str, float]:
              ("fast_weights", "fast_weights_no_xla", "XLA / no XLA (fast weights, attention)"),
              ("fast_weights_pipeline", "fast_weights",
               "input pipeline / resident batch (fast weights, attention)")]
+    pairs += [(name, f"{name}_embedded", f"token table / embedded sequence ({label})")
+              for name, label in (("fast_weights", "fast weights"), ("irnn", "IRNN"),
+                                  ("lstm", "LSTM"), ("alstm", "A-LSTM"))]
     found = {}
     for backend, (a, b, text), r in itertools.product(backends, pairs, units):
         if (backend, a, r) in rate and (backend, b, r) in rate:

@@ -87,9 +87,18 @@ class CoreSpec:
         return CORE_LABELS[self.kind]
 
 
-def build_core(spec: CoreSpec, return_sequences: bool = False, name: str | None = None):
-    """The Keras layer of ``spec``; it returns the last hidden state (or every state)."""
+def build_core(spec: CoreSpec, return_sequences: bool = False, name: str | None = None,
+               token_inputs: bool = False):
+    """The Keras layer of ``spec``; it returns the last hidden state (or every state).
+
+    With ``token_inputs`` the layer can also be called as ``core(embedded, tokens=tokens,
+    table=E)`` and then computes its input projection from the embedding's table
+    (:mod:`fwlib.cores.tokens`): the same function, with less work. Every kind but the LSTM and
+    the IRNN can always; for those two it selects the subclasses of Keras's layers that can.
+    """
     import keras  # noqa: PLC0415
+
+    from fwlib.cores import tokens  # noqa: PLC0415
 
     spec.validate()
     name = name or spec.kind
@@ -106,12 +115,14 @@ def build_core(spec: CoreSpec, return_sequences: bool = False, name: str | None 
     if spec.kind == "irnn":
         # Le, Jaitly & Hinton (2015): ReLU RNN, identity recurrent weights, zero biases,
         # input weights N(0, 0.001²).
-        return keras.layers.SimpleRNN(
+        layer = tokens.SimpleRNN if token_inputs else keras.layers.SimpleRNN
+        return layer(
             units, activation="relu", recurrent_initializer=keras.initializers.Identity(),
             kernel_initializer=keras.initializers.RandomNormal(stddev=0.001),
             return_sequences=return_sequences, name=name)
     if spec.kind == "lstm":
-        return keras.layers.LSTM(units, return_sequences=return_sequences, name=name)
+        layer = tokens.LSTM if token_inputs else keras.layers.LSTM
+        return layer(units, return_sequences=return_sequences, name=name)
     from fwlib.cores.alstm import AssociativeLSTM  # noqa: PLC0415
 
     return AssociativeLSTM(units, num_copies=spec.num_copies,

@@ -11,6 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from fwlib.cores.tokens import check_token_call, token_projection
+
 FORGET_BIAS = 1.0
 
 
@@ -90,6 +92,10 @@ class AssociativeLSTM(keras.layers.Layer):
     Initialisation follows ``keras.layers.LSTM``: input weights Glorot-uniform, recurrent
     weights orthogonal, biases 0 except the forget gate's, 1. The sequence length must be
     static.
+
+    Called as ``layer(embedded, tokens=tokens, table=E)``, where ``embedded`` is E[tokens],
+    the layer computes the input part from the table E [W_xh, W_xu] + b
+    (:mod:`fwlib.cores.tokens`): the same function, with less work.
     """
 
     def __init__(self, units: int, num_copies: int = 4, return_sequences: bool = False,
@@ -133,22 +139,27 @@ class AssociativeLSTM(keras.layers.Layer):
         keys = np.concatenate([self.permutations + (3 + k) * n for k in range(4)], axis=1)
         return np.concatenate([np.arange(3 * n), keys.reshape(-1), np.arange(7 * n, 9 * n)])
 
-    def call(self, inputs):
+    def call(self, inputs, tokens=None, table=None):
         steps = inputs.shape[1]
         if steps is None:
             raise ValueError("AssociativeLSTM needs a static sequence length (got None)")
+        check_token_call(self, tokens, table)
         n, copies = self.num_complex, self.num_copies
         columns = self._column_index()
         kernel = ops.take(self.kernel, columns, axis=1)
         recurrent_kernel = ops.take(self.recurrent_kernel, columns, axis=1)
+        bias = ops.take(self.bias, columns)
         # Time-major, one 2-D matrix product for every step's input part: written as a batched
         # product ("btd,dk->btk"), its gradient with respect to the kernel is formed per example
         # ([B, D, K]) and then summed, a large part of an update's time on CPU. Every
         # per-step part is taken with unstack or split, whose gradients are concatenations, not
         # padded copies.
-        flat = ops.reshape(ops.transpose(inputs, (1, 0, 2)), (-1, inputs.shape[-1]))
-        projected = ops.matmul(flat, kernel) + ops.take(self.bias, columns)
-        projected = ops.reshape(projected, (steps, -1, kernel.shape[-1]))
+        if tokens is None:
+            flat = ops.reshape(ops.transpose(inputs, (1, 0, 2)), (-1, inputs.shape[-1]))
+            projected = ops.reshape(ops.matmul(flat, kernel) + bias,
+                                    (steps, -1, kernel.shape[-1]))
+        else:
+            projected = token_projection(table, kernel, bias, tokens)
         keys_end = 3 * n + 4 * n * copies
         # Complex vectors are [..., 2, N]: real part, imaginary part.
         h = cells = None

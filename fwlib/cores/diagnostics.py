@@ -73,11 +73,13 @@ def fast_slow_norms(layer, inputs) -> dict[str, np.ndarray]:
 
 
 def core_inputs(model, layer, inputs) -> np.ndarray:
-    """What ``layer`` (inside the functional ``model``) receives for the model's ``inputs``."""
+    """What ``layer`` (inside the functional ``model``) receives as its sequence for the
+    model's ``inputs`` (the first of its inputs, where it also reads tokens and a table)."""
     import keras  # noqa: PLC0415
 
     sources = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    probe = keras.Model(sources, layer.input)
+    received = layer.input
+    probe = keras.Model(sources, received[0] if isinstance(received, list | tuple) else received)
     return np.asarray(probe(inputs))
 
 

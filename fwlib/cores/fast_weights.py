@@ -14,6 +14,8 @@ import math
 import keras
 from keras import ops
 
+from fwlib.cores.tokens import check_token_call, token_projection
+
 IMPLEMENTATIONS = ("attention", "matrix")
 INDEXINGS = ("current", "previous")
 LN_EPSILON = 1e-5
@@ -125,6 +127,10 @@ class FastWeightsRNN(_FastWeightsBase):
     (the RNN+LN control).
 
     Weights: C uniform in ±1/√H, W = 0.05·I, b = 0. The sequence length must be static.
+
+    Called as ``layer(embedded, tokens=tokens, table=E)``, where ``embedded`` is E[tokens],
+    the layer computes C x(t) + b from the table E C + b (:mod:`fwlib.cores.tokens`): the
+    same function, with less work.
     """
 
     def __init__(self, units: int, decay: float = 0.95, fast_lr: float = 0.5,
@@ -143,19 +149,27 @@ class FastWeightsRNN(_FastWeightsBase):
             return (input_shape[0], input_shape[1], self.units)
         return (input_shape[0], self.units)
 
-    def call(self, inputs):
+    def call(self, inputs, tokens=None, table=None):
         steps = inputs.shape[1]
         if steps is None:
             raise ValueError("FastWeightsRNN needs a static sequence length; for sequences of "
                              "varying length use keras.layers.RNN(FastWeightsCell(...))")
-        projected = ops.einsum("btd,dh->bth", inputs, self.input_kernel) + self.bias
-        h = ops.zeros_like(projected[:, 0, :])
+        check_token_call(self, tokens, table)
+        if tokens is None:
+            projected = ops.einsum("btd,dh->bth", inputs, self.input_kernel) + self.bias
+            projected = ops.transpose(projected, (1, 0, 2))
+        else:
+            projected = token_projection(table, self.input_kernel, self.bias, tokens)
+        # Time-major, each step taken with unstack: the gradient of a slice per step would be
+        # a zero-padded copy of the whole sequence.
+        projected = ops.unstack(projected, axis=0)
+        h = ops.zeros_like(projected[0])
         outputs = []
         if self.implementation == "matrix":
             a = ops.expand_dims(h, -1) * ops.zeros((1, 1, self.units), dtype=h.dtype)  # A(0) = 0
         memory = []  # h(1), h(2), ... for the attention form
         for t in range(steps):
-            slow = projected[:, t, :] + ops.matmul(h, self.recurrent_kernel)
+            slow = projected[t] + ops.matmul(h, self.recurrent_kernel)
             fast_read = None
             if self.uses_fast_weights and self.implementation == "matrix":
                 outer = ops.einsum("bi,bj->bij", h, h)

@@ -11,34 +11,44 @@ from __future__ import annotations
 from fwlib.cores import CoreSpec
 
 
-def core_multiply_adds(spec: CoreSpec, seq_len: int, input_dim: int) -> int:
+def core_multiply_adds(spec: CoreSpec, seq_len: int, input_dim: int,
+                       table_rows: int | None = None, batch_size: int = 1) -> float:
     """Multiply-adds of one example's forward pass through the core.
 
-    With T = ``seq_len``, D = ``input_dim``, R = ``hidden_units``, S = ``inner_steps``:
+    With T = ``seq_len``, D = ``input_dim``, R = ``hidden_units``, S = ``inner_steps``, and
+    K the number of pre-activations the layer computes (R; 4 R for the LSTM; for the A-LSTM,
+    with N = R/2 complex units, 3N gates, 4N per memory copy for its permuted keys, 2N for u:
+    (5 + 4·N_copies)·N):
 
-    - IRNN, RNN+LN: T·R·(D + R) (input and recurrent products, every step);
-    - LSTM: 4·T·R·(D + R);
-    - fast weights: T·R·(D + R), plus the fast-weight reads: attention form, a read at step t
-      with m = t stored states costs 2·m·R (scores hᵀv, then Σ score·h), S reads per step,
-      S·R·T·(T + 1) in all; matrix form, the update A ← λA + η h hᵀ costs R² and each read
-      A·v costs R², T·R²·(1 + S) in all;
-    - A-LSTM (N = R/2 complex units, 9N = 4.5 R pre-activations): T·D·9N for the input
-      product, (T − 1)·R·9N for the recurrent one (skipped at the first step, where h = 0),
-      and 8·N_copies·N per step for the holographic memory (one complex multiply-add, 4 real
+    - the input product: T·D·K; with token inputs (``table_rows`` = V, the vocabulary,
+      :mod:`fwlib.cores.tokens`) the table's V·D·K instead, once per batch of ``batch_size``
+      examples;
+    - IRNN, RNN+LN: T·R·R recurrent (R·R fewer, the first step's, for the IRNN and the
+      LSTM with token inputs, which skip the product with h = 0);
+    - LSTM: 4·T·R·R recurrent (the same exception);
+    - fast weights: T·R·R recurrent, plus the fast-weight reads: attention form, a read at
+      step t with m = t stored states costs 2·m·R (scores hᵀv, then Σ score·h), S reads per
+      step, S·R·T·(T + 1) in all; matrix form, the update A ← λA + η h hᵀ costs R² and each
+      read A·v costs R², T·R²·(1 + S) in all;
+    - A-LSTM: (T − 1)·R·K recurrent (skipped at the first step, where h = 0), and
+      8·N_copies·N per step for the holographic memory (one complex multiply-add, 4 real
       ones, per copy and unit to write, and again to read).
     """
     spec.validate()
     t, d, r = seq_len, input_dim, spec.hidden_units
-    if spec.kind in ("irnn", "rnn_ln"):
-        return t * r * (d + r)
-    if spec.kind == "lstm":
-        return 4 * t * r * (d + r)
+    tokens = table_rows is not None
+    width = {"lstm": 4 * r, "alstm": (5 + 4 * spec.num_copies) * (r // 2)}.get(spec.kind, r)
+    inputs = table_rows * d * width / batch_size if tokens else t * d * width
+    recurrent_steps = t - 1 if spec.kind == "alstm" or (tokens and spec.kind in (
+        "irnn", "lstm")) else t
+    recurrent = recurrent_steps * r * width
     if spec.kind == "fast_weights" and spec.implementation == "attention":
-        return t * r * (d + r) + spec.inner_steps * r * t * (t + 1)
-    if spec.kind == "fast_weights":
-        return t * r * (d + r) + t * r * r * (1 + spec.inner_steps)
-    n = r // 2
-    return t * d * 9 * n + (t - 1) * r * 9 * n + t * 8 * spec.num_copies * n
+        recurrent += spec.inner_steps * r * t * (t + 1)
+    elif spec.kind == "fast_weights":
+        recurrent += t * r * r * (1 + spec.inner_steps)
+    elif spec.kind == "alstm":
+        recurrent += t * 8 * spec.num_copies * (r // 2)
+    return inputs + recurrent
 
 
 def traced_multiply_adds(function, input_spec) -> int:

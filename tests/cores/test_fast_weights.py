@@ -149,8 +149,8 @@ def test_save_load_round_trip(kind, tmp_path):
 def test_classifier_shape():
     model = build_model("fast_weights", 20)
     assert model.output_shape == (None, 37)
-    assert [layer.name for layer in model.layers][1:] == ["embedding", "fast_weights",
-                                                          "decoder", "logits"]
+    assert [layer.name for layer in model.layers][1:] == ["vocabulary", "embedding",
+                                                          "fast_weights", "decoder", "logits"]
     assert model.get_layer("embedding").output_dim == 100
     assert model.get_layer("decoder").units == 100
 
