@@ -6,6 +6,9 @@
 - ``lstm``: ``keras.layers.LSTM``;
 - ``alstm``: :class:`AssociativeLSTM` (Danihelka et al. 2016).
 
+On a sequence of tokens each core can compute its input projection from the embedding's table
+(:mod:`fwlib.cores.tokens`; ``build_core(..., token_inputs=True)``).
+
 :class:`CoreSpec` is the model part of a run's config: which core, its size and its settings,
 each default stated once, here.
 """

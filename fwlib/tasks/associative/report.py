@@ -40,6 +40,14 @@ DEVIATIONS = [
      "seeds."),
     ("Classifier", "A", "A learned 100-d embedding per symbol; the recurrent core; one layer "
      "of 100 ReLUs; 37 logits; softmax cross-entropy."),
+    ("Token table", "project",
+     "Every core computes the input part of its pre-activations, W x_t + b with x_t = E[k_t] "
+     "the embedding of token k_t, as (E W + b)[k_t]: the table is computed once per batch "
+     "and its rows gathered (`fwlib/cores/tokens.py`). It is the same function of the same "
+     "weights, in about half the time per update. Runs recorded with code older than this "
+     "(each run's `metrics.json` names its code version) computed it from the embedded "
+     "sequence: the same function, other rounding, so their numbers differ as another "
+     "seed's would, not systematically."),
     ("Fast-weight hyper-parameters", "S/A",
      "λ = 0.95 (one secondary source; the 2016 reimplementations used 0.9), S = 1; η = 0.5 "
      "is the paper's, and a smaller η chosen on the validation split at an R is a deviation "
