@@ -6,7 +6,9 @@ name: the same config and seed), the runs' own time (``wall_seconds``: training 
 evaluations) over their updates gives milliseconds per update; per model and R the table sums
 both over the seeds. Beside it, each run's test error in both, which shows whether the two
 trainings differ only as rounding does (a few hundredths of a point, or a run that drifts to
-another outcome) or systematically. Writes ``grid_speed.md`` under ``--out`` and prints it.
+another outcome) or systematically; where the runs are associative retrieval's, Table 1 and the
+paper's main claim as each training gives them (the report's own rules). Writes
+``grid_speed.md`` under ``--out`` and prints it.
 
     python benchmarks/grid_speed.py results/benchmarks/idle_seeds_table1/seeds \
         results/benchmarks/idle_seeds_table1_token_table/seeds \
@@ -52,6 +54,24 @@ def per_cell(pairs: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
+def table1_side_by_side(before: Path, after: Path, runs: list[str]) -> str:
+    """Table 1 and the main claim from each folder's runs among ``runs``, one after the
+    other; empty when none of them is associative retrieval."""
+    from fwlib.tasks.associative.report import main_claim  # noqa: PLC0415
+    from fwlib.tasks.associative.table import table1, table1_wide  # noqa: PLC0415
+
+    parts = []
+    for label, folder in (("before", before), ("after", after)):
+        frame = load_runs(folder)
+        frame = frame[frame["run"].isin(runs) & (frame["task"] == "associative")]
+        if frame.empty:
+            return ""
+        table = table1(frame)
+        parts += [f"Table 1, {label}:", "", to_markdown(table1_wide(table)), "",
+                  f"The main claim, {label}:", "", to_markdown(main_claim(table)), ""]
+    return "\n".join(parts)
+
+
 def markdown(pairs: pd.DataFrame, before: Path, after: Path) -> str:
     cells = per_cell(pairs)
     shown = cells.assign(**{c: cells[c].round(2) for c in (
@@ -76,6 +96,7 @@ def markdown(pairs: pd.DataFrame, before: Path, after: Path) -> str:
         to_markdown(runs[["run", "seed", "steps_before", "steps_after", "test_error_before",
                           "test_error_after"]]),
         "",
+        table1_side_by_side(before, after, list(pairs["run"])),
     ])
 
 

@@ -44,10 +44,12 @@ DEVIATIONS = [
      "Every core computes the input part of its pre-activations, W x_t + b with x_t = E[k_t] "
      "the embedding of token k_t, as (E W + b)[k_t]: the table is computed once per batch "
      "and its rows gathered (`fwlib/cores/tokens.py`). It is the same function of the same "
-     "weights, in about half the time per update. Runs recorded with code older than this "
-     "(each run's `metrics.json` names its code version) computed it from the embedded "
-     "sequence: the same function, other rounding, so their numbers differ as another "
-     "seed's would, not systematically."),
+     "weights, with the same initial values, and Table 1's runs take about half the time "
+     "per update. Runs whose code version is older than d4446b7 (each run's `metrics.json` "
+     "names it) computed it from the embedded sequence: other rounding. Rounding alone moves "
+     "single runs a long way: the `seeds` profile's Table 1 grid trained both ways "
+     "(`results/benchmarks/idle_seeds_table1_token_table/grid_speed.md`) differs by up to 27 "
+     "points in a run's test error, and its main-claim verdicts differ (README, Table 1)."),
     ("Fast-weight hyper-parameters", "S/A",
      "λ = 0.95 (one secondary source; the 2016 reimplementations used 0.9), S = 1; η = 0.5 "
      "is the paper's, and a smaller η chosen on the validation split at an R is a deviation "
