@@ -175,6 +175,49 @@ def main_claim(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+ROUNDING_CHECK = (REPO_ROOT / "results" / "benchmarks" / "idle_seeds_table1_token_table"
+                  / "seeds")
+
+
+def rounding_check_markdown(runs: pd.DataFrame, other_root: str | os.PathLike = ROUNDING_CHECK
+                            ) -> str:
+    """``runs`` (this profile's Table 1 runs) beside the same runs trained a second time into
+    ``other_root`` (the same configs and seeds, so the same run folders): how far each run's
+    test error moved, and Table 1's main claim as the second training gives it. Empty when
+    the second training holds none of these runs."""
+    from fwlib.run.store import load_runs  # noqa: PLC0415
+    from fwlib.tasks.associative.table import table1  # noqa: PLC0415
+
+    other_runs = Path(other_root) / "runs"
+    other = load_runs(other_runs) if other_runs.is_dir() else pd.DataFrame()
+    if other.empty or runs.empty:
+        return ""
+    common = runs[["run", "test_error", "code_version"]].merge(
+        other[["run", "test_error", "code_version"]], on="run", suffixes=("", "_second"))
+    if common.empty:
+        return ""
+    moved = 100.0 * (common["test_error_second"] - common["test_error"]).abs()
+    worst = common.loc[moved.idxmax()]
+    second = table1(other[other["run"].isin(common["run"])])
+    folder = Path(other_root)
+    shown = folder.relative_to(REPO_ROOT) if folder.is_relative_to(REPO_ROOT) else folder
+
+    first, again = (set(common[c].astype(str)) for c in ("code_version", "code_version_second"))
+    how = ("by code that computes the same function with other rounding"
+           if first.isdisjoint(again) else "by code that trained some of these runs too")
+    return (
+        "### Rounding check\n\n"
+        f"{len(common)} of this table's runs were trained a second time, from the same "
+        f"initial weights and batches, {how} (code {', '.join(sorted(again))}; these runs: "
+        f"{len(first)} code version(s)), in `{shown}`. Their test errors moved by "
+        f"{moved.median():.2f} points at the median and by up to {moved.max():.2f} "
+        f"({worst['run']}: {100 * worst['test_error']:.2f} % here, "
+        f"{100 * worst['test_error_second']:.2f} % there). The main claim as the second "
+        "training gives it, by the same rule (where it differs from the one above, the "
+        "verdicts stand on these runs, not on the models):\n\n"
+        + to_markdown(main_claim(second)))
+
+
 def main_claim_markdown(table: pd.DataFrame) -> str:
     claim = main_claim(table)
     return ("**The paper's main claim**, that fast weights beat every baseline (lower test "
@@ -489,6 +532,7 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
                      "numbers, with no seeds or error bars. Ours: mean ± sample std over "
                      "seeds, with how many seeds fall within the paper's band."))
     display(Markdown(cell_details_markdown(table)))
+    display(Markdown(rounding_check_markdown(runs)))
     display(Markdown(lr_selection_markdown(REPO_ROOT / "results" / "lr_selection")))
     display(Markdown(lr_search_markdown(REPO_ROOT / "results" / "selection" / "associative_lr",
                                         runs)))

@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -117,3 +118,42 @@ def test_patience_and_the_step_size_half_life_can_be_set_per_cell():
     assert cells["lstm", 20].optim.lr_half_life == 0
     with pytest.raises(ValueError, match="patience key 'fw'"):
         train_runs(["fast_weights"], [20], [0], 1000, 3e-3, 500, {"fw": 600}, 128)
+
+
+def _copy_runs(source: Path, target: Path, names: list[str], test_errors=None, code=None):
+    import json
+    import shutil
+
+    for i, name in enumerate(names):
+        folder = target / "runs" / name
+        folder.mkdir(parents=True)
+        for file in ("config.json", "metrics.json"):
+            shutil.copy(source / name / file, folder / file)
+        metrics = json.loads((folder / "metrics.json").read_text())
+        if test_errors is not None:
+            metrics["test_error"] = test_errors[i]
+        if code is not None:
+            metrics["code_version"] = code
+        (folder / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_the_rounding_check_compares_the_same_runs_trained_again(tmp_path):
+    from fwlib.run.store import load_runs
+    from fwlib.tasks.associative.report import rounding_check_markdown
+
+    source = Path(__file__).resolve().parents[3] / "results" / "benchmarks" / \
+        "idle_seeds_table1" / "seeds" / "runs"
+    names = ["fast_weights_R20_seed0_5b6e4314", "lstm_R20_seed0_0d0831a9"]
+    _copy_runs(source, tmp_path / "first", names, test_errors=[0.03, 0.05], code="old")
+    _copy_runs(source, tmp_path / "second", names + ["irnn_R20_seed0_8582512f"],
+               test_errors=[0.04, 0.02, 0.3], code="new")
+    runs = load_runs(tmp_path / "first" / "runs")
+    text = rounding_check_markdown(runs, tmp_path / "second")
+    assert "2 of this table's runs were trained a second time" in text  # the IRNN is not here
+    assert "other rounding (code new; these runs: 1 code version(s))" in text
+    assert "moved by 2.00 points at the median and by up to 3.00" in text
+    assert "lstm_R20_seed0_0d0831a9: 5.00 % here, 2.00 % there" in text
+    assert "| 20 | not judged (one seed) | fast weights 4.00 %; best baseline LSTM 2.00 % |" in text
+    assert rounding_check_markdown(runs, tmp_path / "absent") == ""
+    same = rounding_check_markdown(load_runs(tmp_path / "second" / "runs"), tmp_path / "second")
+    assert "trained some of these runs too" in same and "by up to 0.00" in same
