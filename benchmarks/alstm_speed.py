@@ -1,5 +1,6 @@
-"""Training speed of the A-LSTM's step as Table 1 runs it, against the same step written with
-per-step slices, side by side in one run.
+"""Training speed of the A-LSTM's step, against the same step written with per-step slices,
+side by side in one run, both reading the embedded sequence (as Table 1's runs did before the
+token table, :mod:`fwlib.cores.tokens`; ``benchmarks/train_speed.py`` times that).
 
 The A-LSTM (:class:`fwlib.cores.alstm.AssociativeLSTM`) computes every step's input part in
 one time-major 2-D matrix product and takes each step's parts apart with ``unstack`` and
@@ -10,7 +11,8 @@ against the layer's (the same weights, to 1e-5) before it is timed, so the two r
 function.
 
 For each R of ``--units`` and each form, in a fresh subprocess with one thread (as the
-pipeline's workers train): Table 1's associative-retrieval model (K = 4, batch 128) compiled
+pipeline's workers train): Table 1's associative-retrieval model (K = 4, batch 128; the core
+reading the embedded sequence) compiled
 as ``fwlib.supervised.fit.compile_model`` compiles a run (Adam, XLA,
 ``steps_per_execution``); ``model.fit`` runs ``--windows`` timed windows of
 ``--window-steps`` updates after one untimed window (compilation included), on random
@@ -112,7 +114,8 @@ def child(form: str, units: int, windows: int, window_steps: int) -> dict:
 
     from fwlib.cores.alstm import AssociativeLSTM  # noqa: PLC0415
     from fwlib.run.seeding import seed_everything  # noqa: PLC0415
-    from fwlib.supervised.fit import build_compiled_model  # noqa: PLC0415
+    from fwlib.supervised.fit import compile_model  # noqa: PLC0415
+    from fwlib.tasks.associative.model import build_classifier  # noqa: PLC0415
 
     difference = check_same_function(units)
     if difference > 1e-5:
@@ -121,7 +124,7 @@ def child(form: str, units: int, windows: int, window_steps: int) -> dict:
         AssociativeLSTM.call = sliced_call
     config = _config(units, window_steps)
     seed_everything(0)
-    model = build_compiled_model(config)
+    model = compile_model(build_classifier(config.model, 4, token_table=False), config)
     rng = np.random.default_rng(0)
     x = rng.integers(0, 37, (BATCH * window_steps, 11)).astype(np.int32)
     y = rng.integers(0, 37, BATCH * window_steps).astype(np.int32)
