@@ -524,6 +524,7 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
     table = pd.read_csv(table_path)
     runs = table1_runs(out_dir, load_runs(out_dir / "runs"))
     display(Markdown("### Summary\n\n" + summary_markdown(table, runs)))
+    display(Markdown(rounding_check_markdown(runs)))
     display(Markdown("### Table 1: test error (%)\n\n" + (out_dir / "tables" /
                                                             "table1.md").read_text()))
     display(Markdown(f"*Verdict rule:* {verdicts.RULE} A cell is judged only when each of its "
@@ -532,7 +533,6 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
                      "numbers, with no seeds or error bars. Ours: mean ± sample std over "
                      "seeds, with how many seeds fall within the paper's band."))
     display(Markdown(cell_details_markdown(table)))
-    display(Markdown(rounding_check_markdown(runs)))
     display(Markdown(lr_selection_markdown(REPO_ROOT / "results" / "lr_selection")))
     display(Markdown(lr_search_markdown(REPO_ROOT / "results" / "selection" / "associative_lr",
                                         runs)))
