@@ -95,8 +95,33 @@ def _stack_or_last(outputs, return_sequences: bool):
     return ops.stack(outputs, axis=1) if return_sequences else outputs[-1]
 
 
+class _TokenTableRNN:
+    """What the token path of :class:`LSTM` and :class:`SimpleRNN` shares: without ``tokens``
+    the Keras layer's own call; with them the refusal of settings it does not cover, the
+    table's rows for every step, the recurrent product (skipped at the first step, where
+    h = 0) and the outputs. Each class gives one step, ``_token_step(z, state)``, with
+    ``state`` None at the first step and h first in the state it returns."""
+
+    def call(self, sequences, tokens=None, table=None, initial_state=None, mask=None,
+             training=False):
+        check_token_call(self, tokens, table)
+        if tokens is None:
+            return super().call(sequences, initial_state=initial_state, mask=mask,
+                                training=training)
+        _check_plain(self, initial_state, mask)
+        cell = self.cell
+        state = None
+        outputs = []
+        for z in ops.unstack(token_projection(table, cell.kernel, cell.bias, tokens), axis=0):
+            if state is not None:
+                z = z + ops.matmul(state[0], cell.recurrent_kernel)
+            state = self._token_step(z, state)
+            outputs.append(state[0])
+        return _stack_or_last(outputs, self.return_sequences)
+
+
 @keras.saving.register_keras_serializable(package="fwlib")
-class LSTM(keras.layers.LSTM):
+class LSTM(_TokenTableRNN, keras.layers.LSTM):
     """``keras.layers.LSTM``; given ``tokens`` and ``table``, it computes its recurrence from
     the token table.
 
@@ -111,46 +136,18 @@ class LSTM(keras.layers.LSTM):
     ``cell.kernel``, ``cell.recurrent_kernel`` and ``cell.bias``.
     """
 
-    def call(self, sequences, tokens=None, table=None, initial_state=None, mask=None,
-             training=False):
-        check_token_call(self, tokens, table)
-        if tokens is None:
-            return super().call(sequences, initial_state=initial_state, mask=mask,
-                                training=training)
-        _check_plain(self, initial_state, mask)
-        cell = self.cell
-        h = c = None
-        outputs = []
-        for z in ops.unstack(token_projection(table, cell.kernel, cell.bias, tokens), axis=0):
-            if h is not None:
-                z = z + ops.matmul(h, cell.recurrent_kernel)
-            z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
-            i, f, o = ops.sigmoid(z_i), ops.sigmoid(z_f), ops.sigmoid(z_o)
-            c = i * ops.tanh(z_c) if c is None else f * c + i * ops.tanh(z_c)
-            h = o * ops.tanh(c)
-            outputs.append(h)
-        return _stack_or_last(outputs, self.return_sequences)
+    def _token_step(self, z, state):
+        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
+        i, f, o = ops.sigmoid(z_i), ops.sigmoid(z_f), ops.sigmoid(z_o)
+        c = i * ops.tanh(z_c) if state is None else f * state[1] + i * ops.tanh(z_c)
+        return o * ops.tanh(c), c
 
 
 @keras.saving.register_keras_serializable(package="fwlib")
-class SimpleRNN(keras.layers.SimpleRNN):
+class SimpleRNN(_TokenTableRNN, keras.layers.SimpleRNN):
     """``keras.layers.SimpleRNN``; given ``tokens`` and ``table``,
     h_t = f((E W + b)[k_t] + U h_{t-1}), h_0 = 0, f the layer's activation (no dropout),
     from the token table."""
 
-    def call(self, sequences, tokens=None, table=None, initial_state=None, mask=None,
-             training=False):
-        check_token_call(self, tokens, table)
-        if tokens is None:
-            return super().call(sequences, initial_state=initial_state, mask=mask,
-                                training=training)
-        _check_plain(self, initial_state, mask)
-        cell = self.cell
-        h = None
-        outputs = []
-        for z in ops.unstack(token_projection(table, cell.kernel, cell.bias, tokens), axis=0):
-            if h is not None:
-                z = z + ops.matmul(h, cell.recurrent_kernel)
-            h = cell.activation(z)
-            outputs.append(h)
-        return _stack_or_last(outputs, self.return_sequences)
+    def _token_step(self, z, state):
+        return (self.cell.activation(z),)
