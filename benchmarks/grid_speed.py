@@ -29,11 +29,12 @@ from fwlib.run.store import load_runs
 KEY = ["model", "hidden_units"]
 
 
-def paired_runs(before: Path, after: Path) -> pd.DataFrame:
-    """One row per run present in both folders: model, R, seed, updates, runs' own seconds and
-    test error before and after, and the code version of each."""
+def paired_runs(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """One row per run present in both trainings (each a :func:`load_runs` frame): model, R,
+    seed, updates, runs' own seconds and test error before and after, and the code version of
+    each."""
     columns = ["run", *KEY, "seed", "steps", "wall_seconds", "test_error", "code_version"]
-    old, new = (load_runs(folder).reindex(columns=columns) for folder in (before, after))
+    old, new = (frame.reindex(columns=columns) for frame in (before, after))
     return old.merge(new, on=["run", *KEY, "seed"], suffixes=("_before", "_after"))
 
 
@@ -54,15 +55,14 @@ def per_cell(pairs: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
-def table1_side_by_side(before: Path, after: Path, runs: list[str]) -> str:
-    """Table 1 and the main claim from each folder's runs among ``runs``, one after the
+def table1_side_by_side(before: pd.DataFrame, after: pd.DataFrame, runs: list[str]) -> str:
+    """Table 1 and the main claim from each training's runs among ``runs``, one after the
     other; empty when none of them is associative retrieval."""
     from fwlib.tasks.associative.report import main_claim  # noqa: PLC0415
     from fwlib.tasks.associative.table import table1, table1_wide  # noqa: PLC0415
 
     parts = []
-    for label, folder in (("before", before), ("after", after)):
-        frame = load_runs(folder)
+    for label, frame in (("before", before), ("after", after)):
         frame = frame[frame["run"].isin(runs) & (frame["task"] == "associative")]
         if frame.empty:
             return ""
@@ -72,7 +72,8 @@ def table1_side_by_side(before: Path, after: Path, runs: list[str]) -> str:
     return "\n".join(parts)
 
 
-def markdown(pairs: pd.DataFrame, before: Path, after: Path) -> str:
+def markdown(pairs: pd.DataFrame, before: Path, after: Path,
+             frames: tuple[pd.DataFrame, pd.DataFrame]) -> str:
     cells = per_cell(pairs)
     shown = cells.assign(**{c: cells[c].round(2) for c in (
         "minutes_before", "minutes_after", "ms_per_update_before", "ms_per_update_after",
@@ -96,7 +97,7 @@ def markdown(pairs: pd.DataFrame, before: Path, after: Path) -> str:
         to_markdown(runs[["run", "seed", "steps_before", "steps_after", "test_error_before",
                           "test_error_after"]]),
         "",
-        table1_side_by_side(before, after, list(pairs["run"])),
+        table1_side_by_side(*frames, list(pairs["run"])),
     ])
 
 
@@ -117,11 +118,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    pairs = paired_runs(args.before, args.after)
+    frames = load_runs(args.before), load_runs(args.after)
+    pairs = paired_runs(*frames)
     if pairs.empty:
         print(f"no run is in both {args.before} and {args.after}", file=sys.stderr)
         return 2
-    text = markdown(pairs, args.before, args.after)
+    text = markdown(pairs, args.before, args.after, frames)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "grid_speed.md").write_text(text)

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from fwlib.run.store import load_runs
+
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "grid_speed.py"
 spec = importlib.util.spec_from_file_location("grid_speed", SCRIPT)
 grid_speed = importlib.util.module_from_spec(spec)
@@ -36,7 +38,7 @@ def _grids(tmp_path):
 
 
 def test_times_per_update_are_summed_over_the_seeds_of_each_cell(tmp_path):
-    pairs = grid_speed.paired_runs(*_grids(tmp_path))
+    pairs = grid_speed.paired_runs(*(load_runs(folder) for folder in _grids(tmp_path)))
     assert sorted(pairs["run"]) == ["irnn_a", "lstm_a", "lstm_b"]  # runs in both only
     cells = grid_speed.per_cell(pairs).set_index("model")
     lstm = cells.loc["lstm"]
