@@ -59,9 +59,11 @@ class MnistGlimpsesTask:
 
         model_spec.validate()
         if model_spec.kind == "convnet":
-            return model.build_convnet(model_spec.hidden_units, model_spec.dropout)
+            return model.build_convnet(model_spec.hidden_units, model_spec.dropout,
+                                       shift=model_spec.shift)
         return model.build_glimpse_classifier(model_spec.core(), self.order,
-                                              model_spec.encoder_units, model_spec.dropout)
+                                              model_spec.encoder_units, model_spec.dropout,
+                                              shift=model_spec.shift)
 
 
 TASK = MnistGlimpsesTask

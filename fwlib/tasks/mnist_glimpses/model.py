@@ -1,5 +1,8 @@
 """The models of Table 2: a glimpse classifier around a recurrent core, and a ConvNet.
 
+- Both, with ``shift`` > 0, first move each training image by a random whole number of
+  pixels (at most ``shift``) along each axis, the uncovered border left at 0; at evaluation
+  the image is read as it is.
 - Glimpse classifier: image -> fixed glimpse sequence [T, 69] (:mod:`.glimpses`, no weights)
   -> a glimpse encoder (one layer of ReLUs, the same at every step; 100 by default) -> core
   (IRNN, LSTM or fast weights, R = ``hidden_units``) -> last state -> 10 logits.
@@ -62,6 +65,61 @@ def glimpse_layer(order: str = "coarse_fine", name: str = "glimpses"):
     return _glimpse_layer_class()(order, name=name)
 
 
+def _shift_layer_class():
+    import keras  # noqa: PLC0415
+
+    class RandomShift(keras.layers.Layer):
+        """images [B, 28, 28] -> the same images, each moved (in training only) by whole
+        pixels ``(dy, dx)`` drawn uniformly from ``-shift..shift``: ``out[b, i, j] =
+        image[b, i - dy, j - dx]``, 0 where that pixel lies outside the image. The moves are
+        products with 0/1 matrices, so the pixel values are copied exactly. No weights."""
+
+        def __init__(self, shift: int, seed: int | None = None, **kwargs):
+            super().__init__(**kwargs)
+            if isinstance(shift, bool) or not isinstance(shift, int) or shift < 0:
+                raise ValueError(f"shift must be a non-negative integer (got {shift!r})")
+            self.shift = shift
+            self.seed = seed
+            self.seed_generator = keras.random.SeedGenerator(seed)
+
+        def call(self, images, training=False):
+            from keras import ops  # noqa: PLC0415
+
+            if not training or not self.shift:
+                return images
+            moves = keras.random.randint((ops.shape(images)[0], 2), -self.shift,
+                                         self.shift + 1, seed=self.seed_generator)
+            return shift_images(images, moves[:, 0], moves[:, 1])
+
+        def get_config(self):
+            return {**super().get_config(), "shift": self.shift, "seed": self.seed}
+
+    return RandomShift
+
+
+def shift_images(images, dy, dx):
+    """images [B, H, W] moved by ``dy[b]`` rows and ``dx[b]`` columns (whole pixels; positive:
+    down and right), 0 where nothing moves in: ``rows[b] @ image[b] @ cols[b]`` with 0/1
+    matrices ``rows[b, i, k] = [k == i - dy[b]]`` and ``cols[b, k, j] = [k == j - dx[b]]``."""
+    from keras import ops  # noqa: PLC0415
+
+    height, width = images.shape[1], images.shape[2]
+
+    def mover(size, moves, transpose):
+        out_idx = ops.arange(size, dtype="int32")[None, :, None]
+        in_idx = ops.arange(size, dtype="int32")[None, None, :]
+        moves = ops.cast(moves, "int32")[:, None, None]
+        if transpose:  # [b, k, j] = [k == j - move]
+            return ops.cast(ops.equal(out_idx, in_idx - moves), images.dtype)
+        return ops.cast(ops.equal(in_idx, out_idx - moves), images.dtype)  # [b, i, k]
+
+    return ops.matmul(ops.matmul(mover(height, dy, False), images), mover(width, dx, True))
+
+
+def random_shift(shift: int, name: str = "random_shift"):
+    return _shift_layer_class()(shift, name=name)
+
+
 DROPOUT_GENERATORS = ("philox", "keras")
 
 
@@ -107,8 +165,10 @@ def _dropout(x, rate: float, name: str, generator: str = "philox"):
 
 
 def build_glimpse_classifier(core, order: str = "coarse_fine", encoder_units: int = 0,
-                             dropout: float = 0.0, dropout_generator: str = "philox"):
-    """images [B, 28, 28] -> glimpses -> (``encoder_units`` ReLUs per glimpse, when > 0) ->
+                             dropout: float = 0.0, dropout_generator: str = "philox",
+                             shift: int = 0):
+    """images [B, 28, 28] -> (in training, each moved by up to ``shift`` pixels, when > 0)
+    -> glimpses -> (``encoder_units`` ReLUs per glimpse, when > 0) ->
     ``core`` (a :class:`fwlib.cores.CoreSpec`) -> 10 logits from the last hidden state, with
     ``dropout`` on the core's input and on that state (its mask drawn by
     ``dropout_generator``: see :func:`_dropout_layer_class`)."""
@@ -116,7 +176,7 @@ def build_glimpse_classifier(core, order: str = "coarse_fine", encoder_units: in
 
     glimpses.check_order(order)
     images = keras.Input(shape=(IMAGE_SIDE, IMAGE_SIDE), name="images")
-    x = glimpse_layer(order)(images)
+    x = glimpse_layer(order)(random_shift(shift)(images) if shift else images)
     if encoder_units:
         x = keras.layers.Dense(encoder_units, activation="relu", name="encoder")(x)
     x = _dropout(x, dropout, "input_dropout", dropout_generator)
@@ -126,13 +186,16 @@ def build_glimpse_classifier(core, order: str = "coarse_fine", encoder_units: in
     return keras.Model(images, logits, name=f"{core.kind}_glimpses")
 
 
-def build_convnet(hidden_units: int, dropout: float = 0.0, dropout_generator: str = "philox"):
-    """images [B, 28, 28] -> two conv + max-pool stages -> ``hidden_units`` ReLUs -> 10
+def build_convnet(hidden_units: int, dropout: float = 0.0, dropout_generator: str = "philox",
+                  shift: int = 0):
+    """images [B, 28, 28] -> (in training, each moved by up to ``shift`` pixels, when > 0)
+    -> two conv + max-pool stages -> ``hidden_units`` ReLUs -> 10
     logits, with ``dropout`` on that hidden layer's input and output."""
     import keras  # noqa: PLC0415
 
     images = keras.Input(shape=(IMAGE_SIDE, IMAGE_SIDE), name="images")
-    x = keras.layers.Reshape((IMAGE_SIDE, IMAGE_SIDE, 1))(images)
+    x = random_shift(shift)(images) if shift else images
+    x = keras.layers.Reshape((IMAGE_SIDE, IMAGE_SIDE, 1))(x)
     for i, filters in enumerate(CONV_FILTERS):
         x = keras.layers.Conv2D(filters, CONV_KERNEL, padding="valid", activation="relu",
                                 name=f"conv{i + 1}")(x)

@@ -34,15 +34,16 @@ def table2_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Itera
                 max_steps: Mapping | int, learning_rate: Mapping | float = 1e-3, *,
                 lr_half_life: Mapping | int = 0, fast_lr: Mapping | float = 0.5,
                 weight_decay: Mapping | float = 0.0, dropout: Mapping | float = 0.0,
-                xla: Mapping | bool = True, eval_every: int = 500, patience: int = 5000,
-                batch_size: int = 128,
+                xla: Mapping | bool = True, shift: int = 0, eval_every: int = 500,
+                patience: int = 5000, batch_size: int = 128,
                 order: str = "coarse_fine", train_examples: int = 50_000,
                 **core) -> list[RunConfig]:
     """models × hidden_units × seeds; ``max_steps``, ``learning_rate``, ``lr_half_life``
     (updates over which Adam's step size halves; 0: constant), ``fast_lr`` (η of fast
     weights), ``weight_decay`` (decoupled, of the weight matrices; 0: none), ``dropout``
     (its rate; 0: none) and ``xla`` (TensorFlow compiles the training step with XLA) may be
-    set per model or per cell (``"model@R"``); the other ``core``
+    set per model or per cell (``"model@R"``); ``shift`` (training images moved by up to
+    that many pixels; 0: none) is the same for every model, as the input is; the other ``core``
     settings (λ, S, ...) apply to fast weights.
     Every config is validated before anything runs."""
     models, hidden_units, seeds = list(models), list(hidden_units), list(seeds)
@@ -63,7 +64,8 @@ def table2_grid(models: Iterable[str], hidden_units: Iterable[int], seeds: Itera
             task=task, model=GlimpseModelSpec(kind=model, hidden_units=units,
                                    fast_lr=per_cell("fast_lr", fast_lr, model, units),
                                    dropout=per_cell("dropout", dropout, model, units),
-                                   xla=per_cell("xla", xla, model, units), **core),
+                                   xla=per_cell("xla", xla, model, units), shift=shift,
+                                   **core),
             optim=OptimSpec(learning_rate=per_cell("learning_rate", learning_rate, model, units),
                             lr_half_life=per_cell("lr_half_life", lr_half_life, model, units),
                             weight_decay=per_cell("weight_decay", weight_decay, model, units),
@@ -92,11 +94,12 @@ def check_data(orders, examples_to_show, **_) -> list[RunConfig]:
 
 def train_runs(models, hidden_units, seeds, max_steps, learning_rate, eval_every, patience,
                batch_size, order, train_examples, lr_half_life=0, fast_lr=0.5,
-               weight_decay=0.0, dropout=0.0, xla=True, **_) -> list[RunConfig]:
+               weight_decay=0.0, dropout=0.0, xla=True, shift=0, **_) -> list[RunConfig]:
     """Notebook ``02_grid``: the Table 2 grid."""
     return table2_grid(models, hidden_units, seeds, max_steps, learning_rate,
                        lr_half_life=lr_half_life, fast_lr=fast_lr, weight_decay=weight_decay,
-                       dropout=dropout, xla=xla, eval_every=eval_every, patience=patience,
+                       dropout=dropout, xla=xla, shift=shift, eval_every=eval_every,
+                       patience=patience,
                        batch_size=batch_size,
                        order=order, train_examples=train_examples)
 

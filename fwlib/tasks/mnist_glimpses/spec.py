@@ -10,6 +10,7 @@ from fwlib.cores import CORE_LABELS, CoreSpec, check_choice, check_positive_int
 
 MODEL_KINDS = ("irnn", "lstm", "fast_weights", "convnet")
 RECURRENT_KINDS = ("irnn", "lstm", "fast_weights")
+MAX_SHIFT = 7  # pixels: a glimpse's side
 MODEL_LABELS = {**{k: CORE_LABELS[k] for k in RECURRENT_KINDS}, "convnet": "ConvNet"}
 
 
@@ -25,13 +26,16 @@ class GlimpseModelSpec:
     layer_norm: bool = True  # layer norm in the fast-weights inner loop
     encoder_units: int = 100  # ReLUs applied to each glimpse before the core; 0: none
     dropout: float = 0.0  # rate on the core's input and last state (ConvNet: hidden layer)
+    # each training image moved by a random whole number of pixels, at most this many, along
+    # each axis, the uncovered border left at 0 (a fresh draw per image and update); 0: none
+    shift: int = 0
     # TensorFlow: the training step compiled by XLA; False: TensorFlow's own kernels (oneDNN
     # on a CPU), which run the ConvNet's convolutions faster there
     # (``benchmarks/xla_speed.py``). The rounding differs, so it is part of a run's identity.
     # JAX compiles every step with XLA whatever this says.
     xla: bool = True
 
-    NEUTRAL: ClassVar[dict[str, Any]] = {"dropout": 0.0, "xla": True}
+    NEUTRAL: ClassVar[dict[str, Any]] = {"dropout": 0.0, "xla": True, "shift": 0}
 
     USED_BY: ClassVar[dict[str, tuple[str, ...]]] = {
         "decay": ("fast_weights",), "fast_lr": ("fast_weights",),
@@ -55,6 +59,9 @@ class GlimpseModelSpec:
         if (isinstance(self.dropout, bool) or not isinstance(self.dropout, int | float)
                 or not 0.0 <= self.dropout < 1.0):
             raise ValueError(f"dropout must be a number in [0, 1) (got {self.dropout!r})")
+        if (isinstance(self.shift, bool) or not isinstance(self.shift, int)
+                or not 0 <= self.shift <= MAX_SHIFT):
+            raise ValueError(f"shift must be an integer in 0..{MAX_SHIFT} (got {self.shift!r})")
         if not isinstance(self.xla, bool):
             raise ValueError(f"xla must be true or false (got {self.xla!r})")
         if self.kind in RECURRENT_KINDS:
