@@ -173,11 +173,12 @@ def test_workers_sharing_a_gpu_without_mps_get_a_notice(tmp_path, monkeypatch):
     assert ex.gpu_sharing_notice(4, environ, backend="jax") is None
 
 
-# Table 2's glimpse reader with dropout: a resumed run must draw the masks an uninterrupted
-# one draws, so the dropout layers' random state is checkpointed with the weights.
+# Table 2's glimpse reader with dropout and moved images: a resumed run must draw the masks
+# and moves an uninterrupted one draws, so the layers' random state is checkpointed with the
+# weights.
 DROPOUT = RunConfig(task=MnistGlimpsesTask(train_examples=2000),
                     model=GlimpseModelSpec("fast_weights", 8, fast_lr=0.05, encoder_units=8,
-                                           dropout=0.3),
+                                           dropout=0.3, shift=2),
                     optim=OptimSpec(batch_size=64), budget=SMALL.budget)
 
 
@@ -189,7 +190,7 @@ CONVNET = RunConfig(task=MnistGlimpsesTask(train_examples=2000),
 
 
 @pytest.mark.parametrize("config", [SMALL, DROPOUT, CONVNET],
-                         ids=["fast_weights", "dropout", "convnet_without_xla"])
+                         ids=["fast_weights", "dropout_and_shift", "convnet_without_xla"])
 def test_kill_and_resume_gives_identical_metrics(tmp_path, config):
     # every run in a process of its own, with one thread as the pipeline's workers have: the
     # last digits of a sum can depend on the number of threads

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pandas as pd
 
@@ -33,8 +34,14 @@ DEVIATIONS = [
     ("Data", "A",
      f"MNIST from the PyPI package `{data.DISTRIBUTION}=={data.VERSION}` (its SHA-256 is "
      "checked): the classic 50,000 training / 10,000 validation / 10,000 test split, pixels "
-     "in [0, 1), no augmentation. Model selection on the validation split; the test split is "
-     "read once per run."),
+     "in [0, 1). Model selection on the validation split; the test split is read once per "
+     "run."),
+    ("Training images", "A",
+     "The paper says nothing of augmentation. With `shift` > 0 each training image is moved "
+     "by a random whole number of pixels, up to `shift` along each axis, the uncovered border "
+     "left at 0, with a fresh move per image and update; validation and test images are read "
+     "as they are. The same for every model, as the input is. The value these runs use is "
+     "listed under this table; how it was chosen is under *Moved training images*."),
     ("Glimpse order", "A",
      "Default `coarse_fine`: for each 14×14 quadrant in reading order (TL, TR, BL, BR), the "
      "quadrant averaged over 2×2 blocks to 7×7 (coarse glimpse), then its four 7×7 patches "
@@ -147,7 +154,29 @@ def deviations_markdown(runs: pd.DataFrame) -> str:
                     text += (" Dropout acts on the core's input at every step and on its last "
                              "state (the ConvNet: on its last hidden layer's input and "
                              "output), with a fresh mask at every update.")
+    if not runs.empty and "shift" in runs:
+        shifts = distinct(runs["shift"])
+        text += (" Training images not moved in these runs." if (runs["shift"] == 0).all()
+                 else f" Training images moved by up to {shifts} pixels in these runs.")
     return text
+
+
+SHIFT_SELECTION = "_shift"  # the folder, beside the other searches, of the moves' choice
+
+
+def shift_selection_markdown(directory: str | os.PathLike) -> str:
+    """How the moves of the training images were chosen: the two grids side by side on the
+    validation split (:mod:`fwlib.tasks.mnist_glimpses.compare`), or nothing if not run."""
+    summary = Path(directory) / "summary.md"
+    if not summary.exists():
+        return ""
+    return ("### Moved training images\n\nThe default profile's Table 2 grid (seed 0, its "
+            "budgets and settings) beside the same grid with every training image moved by up "
+            "to 2 pixels along each axis, for every model: best validation error and test "
+            "error in %, the lower validation error in bold. The rule, set before these runs: "
+            "the moves are adopted, for every model and profile, if they lower the best "
+            "validation error in more than half of the 12 cells. Test errors are shown, not "
+            "used (`python -m fwlib.tasks.mnist_glimpses.compare`).\n\n" + summary.read_text())
 
 
 def _searched(kind: str) -> tuple[str, str]:
@@ -375,3 +404,7 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
         searched = REPO_ROOT / "results" / "selection" / f"{FOLDER}{suffix}"
         if (searched / "summary.csv").exists():
             display(Markdown(selection_markdown(searched, runs)))
+    moved = shift_selection_markdown(REPO_ROOT / "results" / "selection" / f"{FOLDER}"
+                                     f"{SHIFT_SELECTION}")
+    if moved:
+        display(Markdown(moved))

@@ -142,7 +142,7 @@ def test_the_deviations_name_the_learning_rates_eta_weight_decay_and_dropout_use
 
     runs = pd.DataFrame({"model": ["fast_weights", "lstm"], "learning_rate": [3e-3, 1e-3],
                          "fast_lr": [0.005, 0.5], "weight_decay": [0.0, 0.0],
-                         "dropout": [0.0, 0.0]})
+                         "dropout": [0.0, 0.0], "shift": [0, 0]})
     text = deviations_markdown(runs)
     assert "Learning rates used in these runs: fast_weights: 0.003; lstm: 0.001." in text
     assert "Fast-weight η in these runs: 0.005." in text
@@ -156,6 +156,20 @@ def test_the_deviations_name_the_learning_rates_eta_weight_decay_and_dropout_use
     assert "on the core's input at every step and on its last state" in dropped
     assert "fresh mask" not in text
     assert "No dropout" not in dropped and "No weight decay in these runs." in dropped
+    assert "Training images not moved in these runs." in text
+    moved = deviations_markdown(runs.assign(shift=[2, 2]))
+    assert "Training images moved by up to 2 pixels in these runs." in moved
+    assert "not moved" not in moved
+
+
+def test_the_choice_of_moved_images_is_shown_where_it_was_made(tmp_path):
+    from fwlib.tasks.mnist_glimpses.report import shift_selection_markdown
+
+    assert shift_selection_markdown(tmp_path) == ""
+    (tmp_path / "summary.md").write_text("| model |\n\nlower validation error in 7 of 12")
+    text = shift_selection_markdown(tmp_path)
+    assert text.startswith("### Moved training images")
+    assert "more than half of the 12 cells" in text and text.endswith("in 7 of 12")
 
 
 def test_a_runs_dropout_twin_is_the_run_a_grid_without_dropout_plans(tmp_path):
