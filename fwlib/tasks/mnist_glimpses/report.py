@@ -21,9 +21,10 @@ from fwlib.tasks.mnist_glimpses.table import (
     MIN_JUDGE_STEPS,
     PLATEAU,
     STILL_IMPROVING,
-    claim_without_dropout,
-    dropout_effect,
+    TWIN_SETTINGS,
+    claim_without,
     fit_at_best,
+    setting_effect,
 )
 
 TITLE = "MNIST read as a sequence of glimpses (Section 4.2: Table 2)"
@@ -276,21 +277,32 @@ def selection_markdown(directory: str | os.PathLike,
             + to_markdown(summary.drop(columns=["updates_compared"])))
 
 
-def dropout_markdown(pairs: pd.DataFrame, judgeable: bool = True) -> str:
-    """What dropout changed: each cell's runs with dropout beside their twins without it
-    (:func:`~fwlib.tasks.mnist_glimpses.table.dropout_pairs`), and the paper's claim judged on
-    the twins as on Table 2's runs."""
-    effect = dropout_effect(pairs)
+def twin_markdown(pairs: pd.DataFrame, setting: str = "dropout", judgeable: bool = True) -> str:
+    """What a setting changed (dropout, or the moves of the training images): each cell's
+    runs beside their twins without it
+    (:func:`~fwlib.tasks.mnist_glimpses.table.setting_pairs`), and the paper's claim judged
+    on the twins as on Table 2's runs."""
+    effect = setting_effect(pairs, setting)
     lower, total = int((pairs["change"] < 0).sum()), len(pairs)
-    result = claim_without_dropout(pairs, judgeable=judgeable)
-    return ("### What dropout changed\n\n" + to_markdown(effect.round(2))
-            + "\n\nEach run of Table 2 that uses dropout beside the run of the same config (the "
-            "same seed, budget, learning rate and η) without dropout, trained before the rates "
-            "were adopted; test error in %, mean over the seeds paired; the change is with "
-            f"minus without. Dropout gave a lower test error in {lower} of {total} pairs. "
-            f"On the runs without dropout, the paper's claim **{result['verdict']}** "
-            f"({result['reason']}): " + "; ".join(result["comparisons"])
-            + ". Per run: `tables/dropout_pairs.csv`.")
+    result = claim_without(pairs, judgeable=judgeable)
+    title, uses, without, same, adopted = {
+        "dropout": ("What dropout changed", "uses dropout", "without dropout",
+                    "the same seed, budget, learning rate and η", "the rates were adopted"),
+        "shift": ("What the moved training images changed", "moves its training images",
+                  "without moves", "the same seed, budget, learning rate, η and dropout",
+                  "the moves were adopted")}[setting]
+    name = "Dropout" if setting == "dropout" else "The moves"
+    return (f"### {title}\n\n" + to_markdown(effect.round(2))
+            + f"\n\nEach run of Table 2 that {uses} beside the run of the same config ({same}) "
+            f"{without}, trained before {adopted}; test error in %, mean over the seeds "
+            f"paired; the change is with minus without. {name} gave a lower test error in "
+            f"{lower} of {total} pairs. On the runs {without}, the paper's claim "
+            f"**{result['verdict']}** ({result['reason']}): " + "; ".join(result["comparisons"])
+            + f". Per run: `tables/{setting}_pairs.csv`.")
+
+
+def dropout_markdown(pairs: pd.DataFrame, judgeable: bool = True) -> str:
+    return twin_markdown(pairs, "dropout", judgeable)
 
 
 RELIES = 10.0  # percentage points of validation error that η = 0 adds, at least, on every run
@@ -372,10 +384,11 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
     if claim_path.exists():
         display(Markdown(f"### The paper's claim: {CLAIM}\n\n{CLAIM_RULE}\n\n"
                          + to_markdown(pd.read_csv(claim_path).fillna(""))))
-    pairs_path = folder / "tables" / "dropout_pairs.csv"
-    if pairs_path.exists() and len(pairs := pd.read_csv(pairs_path)):
-        judged = not (table["verdict"] == verdicts.TOO_SHORT).any()
-        display(Markdown(dropout_markdown(pairs, judgeable=judged)))
+    judged = not (table["verdict"] == verdicts.TOO_SHORT).any()
+    for setting in TWIN_SETTINGS:
+        pairs_path = folder / "tables" / f"{setting}_pairs.csv"
+        if pairs_path.exists() and len(pairs := pd.read_csv(pairs_path)):
+            display(Markdown(twin_markdown(pairs, setting, judgeable=judged)))
     histories = load_histories(folder / "runs", runs)
     if len(histories):
         display(Markdown("### Fit at the best update\n\n" + to_markdown(

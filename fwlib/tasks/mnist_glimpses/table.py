@@ -4,6 +4,7 @@ paper's claim about it judged by a stated rule."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from fwlib import paper, verdicts
+from fwlib.cores import check_choice
 from fwlib.run.config import RunConfig
 from fwlib.tasks.mnist_glimpses.data import SPLIT_SIZES
 from fwlib.tasks.mnist_glimpses.plans import TABLE2_MODELS, TABLE2_UNITS
@@ -236,47 +238,79 @@ def fit_at_best(histories: pd.DataFrame) -> pd.DataFrame:
 BUDGET_COLUMNS = ("max_steps", "patience", "eval_every")
 
 
+# The settings a run is compared with its twin on, and their value in the twin (the value the
+# runs had before the setting was adopted). Each: the words of its tables.
+TWIN_SETTINGS = {"dropout": 0.0, "shift": 0}
+TWIN_WORDS = {"dropout": ("with dropout", "dropout"), "shift": ("with moves", "shift")}
+
+
+def without_setting(config: RunConfig, setting: str = "dropout") -> RunConfig:
+    """``config``'s twin: the same task, model, optimiser, budget and seed, with ``setting``
+    (dropout, or the moves of the training images) at its value before it was adopted."""
+    check_choice("setting", setting, tuple(TWIN_SETTINGS))
+    return dataclasses.replace(config, model=dataclasses.replace(
+        config.model, **{setting: TWIN_SETTINGS[setting]}))
+
+
 def without_dropout(config: RunConfig) -> RunConfig:
     """``config``'s twin: the same task, model, optimiser, budget and seed, no dropout."""
-    return dataclasses.replace(config, model=dataclasses.replace(config.model, dropout=0.0))
+    return without_setting(config, "dropout")
+
+
+def twin_name(run_dir: str | os.PathLike, setting: str = "dropout") -> str:
+    """The folder name of the run with the config in ``run_dir`` but ``setting`` as before
+    (so the same name as a grid planned with that value gives)."""
+    config = RunConfig.from_dict(json.loads((Path(run_dir) / "config.json").read_text()))
+    return without_setting(config, setting).run_name()
 
 
 def dropout_twin_name(run_dir: str | os.PathLike) -> str:
     """The folder name of the run with the config in ``run_dir`` but no dropout (task, model,
     optimiser and seed the same, so the same name as a grid planned with dropout 0 gives)."""
-    config = RunConfig.from_dict(json.loads((Path(run_dir) / "config.json").read_text()))
-    return without_dropout(config).run_name()
+    return twin_name(run_dir, "dropout")
 
 
-def dropout_pairs(runs: pd.DataFrame, all_runs: pd.DataFrame,
-                  twin_name: Callable[[str], str] = dropout_twin_name) -> pd.DataFrame:
-    """Each finished run of ``runs`` that used dropout beside its twin in ``all_runs``, the
-    run of the same config with no dropout (``twin_name`` maps a run's folder to its twin's
-    name): model, R, seed, the rate, test error with and without dropout (%) and the change.
-    Runs whose twin is not there, diverged or had another budget are left out."""
-    columns = ["model", "hidden_units", "seed", "dropout", "test_error_with",
+def setting_pairs(runs: pd.DataFrame, all_runs: pd.DataFrame, setting: str = "dropout",
+                  name_of: Callable[[str], str] | None = None) -> pd.DataFrame:
+    """Each finished run of ``runs`` that uses ``setting`` beside its twin in ``all_runs``,
+    the run of the same config without it (``name_of`` maps a run's folder to its twin's
+    name; by default :func:`twin_name`): model, R, seed, the setting's value, test error
+    with and without it (%) and the change. Runs whose twin is not there, diverged or had
+    another budget are left out."""
+    check_choice("setting", setting, tuple(TWIN_SETTINGS))
+    name_of = name_of or functools.partial(twin_name, setting=setting)
+    columns = ["model", "hidden_units", "seed", setting, "test_error_with",
                "test_error_without", "change", "twin"]
-    if runs.empty or "dropout" not in runs or all_runs.empty:
+    if runs.empty or setting not in runs or all_runs.empty:
         return pd.DataFrame(columns=columns)
     kept = all_runs[~all_runs["diverged"].astype(bool)].set_index("run")
     rows = []
-    for _, run in runs[(runs["dropout"] > 0) & ~runs["diverged"].astype(bool)].iterrows():
-        twin = twin_name(run["run_dir"])
+    using = (runs[setting] != TWIN_SETTINGS[setting]) & ~runs["diverged"].astype(bool)
+    for _, run in runs[using].iterrows():
+        twin = name_of(run["run_dir"])
         if twin not in kept.index or any(
                 column in run and run[column] != kept.loc[twin, column]
                 for column in BUDGET_COLUMNS):
             continue
         with_, without = 100 * float(run["test_error"]), 100 * float(kept.loc[twin, "test_error"])
         rows.append({"model": run["model"], "hidden_units": int(run["hidden_units"]),
-                     "seed": int(run["seed"]), "dropout": float(run["dropout"]),
+                     "seed": int(run["seed"]), setting: run[setting],
                      "test_error_with": with_, "test_error_without": without,
                      "change": with_ - without, "twin": twin})
     return pd.DataFrame(rows, columns=columns)
 
 
-def dropout_effect(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Per cell of Table 2, from :func:`dropout_pairs`: the rate, the seeds paired, mean test
-    error with and without dropout (%), the mean change and on how many seeds it was lower."""
+def dropout_pairs(runs: pd.DataFrame, all_runs: pd.DataFrame,
+                  twin_name: Callable[[str], str] = dropout_twin_name) -> pd.DataFrame:
+    """:func:`setting_pairs` for dropout: each run with dropout beside its twin without."""
+    return setting_pairs(runs, all_runs, "dropout", twin_name)
+
+
+def setting_effect(pairs: pd.DataFrame, setting: str = "dropout") -> pd.DataFrame:
+    """Per cell of Table 2, from :func:`setting_pairs`: the setting's value, the seeds
+    paired, mean test error with and without it (%), the mean change and on how many seeds
+    it was lower."""
+    with_words, column = TWIN_WORDS[setting]
     rows = []
     for model in TABLE2_MODELS:
         for units in TABLE2_UNITS:
@@ -284,20 +318,27 @@ def dropout_effect(pairs: pd.DataFrame) -> pd.DataFrame:
             if cell.empty:
                 continue
             rows.append({"model": MODEL_LABELS[model], "R": units,
-                         "dropout": ", ".join(f"{v:g}" for v in sorted(set(cell["dropout"]))),
-                         "seeds": len(cell), "with dropout (%)": cell["test_error_with"].mean(),
+                         column: ", ".join(f"{v:g}" for v in sorted(set(cell[setting]))),
+                         "seeds": len(cell), f"{with_words} (%)": cell["test_error_with"].mean(),
                          "without (%)": cell["test_error_without"].mean(),
                          "change (points)": cell["change"].mean(),
-                         "lower with dropout": f"{int((cell['change'] < 0).sum())} of "
-                                               f"{len(cell)}"})
+                         f"lower {with_words}": f"{int((cell['change'] < 0).sum())} of "
+                                                f"{len(cell)}"})
     return pd.DataFrame(rows)
 
 
-def claim_without_dropout(pairs: pd.DataFrame, judgeable: bool = True) -> dict:
-    """The paper's claim judged on the twins of :func:`dropout_pairs` (the same runs with no
-    dropout), as :func:`claim` judges it."""
+def dropout_effect(pairs: pd.DataFrame) -> pd.DataFrame:
+    return setting_effect(pairs, "dropout")
+
+
+def claim_without(pairs: pd.DataFrame, judgeable: bool = True) -> dict:
+    """The paper's claim judged on the twins of :func:`setting_pairs` (the same runs without
+    the setting), as :func:`claim` judges it."""
     errors: dict[tuple[str, int], list[float]] = {}
     for _, pair in pairs.iterrows():
         errors.setdefault((pair["model"], int(pair["hidden_units"])), []).append(
             float(pair["test_error_without"]))
     return claim(errors, judgeable=judgeable)
+
+
+claim_without_dropout = claim_without

@@ -84,6 +84,7 @@ def test_recorded_metrics_are_read_back(executed):
     assert list(pairs["twin"]) == [twin["run"]] and list(pairs["seed"]) == [0]
     assert pairs["change"].iloc[0] == pytest.approx(
         100 * (run["test_error"] - twin["test_error"]))
+    assert pd.read_csv(folder / "tables" / "shift_pairs.csv").empty  # no run moves its images
 
     without = pd.read_csv(folder / "tables" / "without_fast_weights.csv")
     assert list(without["run"]) == [run["run"]]

@@ -230,4 +230,35 @@ def test_the_claim_without_dropout_is_judged_on_the_twins():
     assert table.claim(table.errors_by_cell(dropped))["verdict"] == table.UNCLEAR
     text = dropout_markdown(pairs)
     assert "claim **holds**" in text and "lower test error in 16 of 24 pairs" in text
+    assert text.startswith("### What dropout changed")
     assert "claim **not judged**" in dropout_markdown(pairs, judgeable=False)
+
+
+def test_moved_images_are_compared_with_their_twins_without_moves(tmp_path):
+    import json
+
+    from fwlib.tasks.mnist_glimpses.plans import table2_grid
+    from fwlib.tasks.mnist_glimpses.report import twin_markdown
+
+    moved, plain = (table2_grid(["fast_weights"], [200], [0], 1000, dropout=0.1, shift=s)[0]
+                    for s in (2, 0))
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(json.dumps(moved.to_dict()))
+    assert table.twin_name(tmp_path / "run", "shift") == plain.run_name()
+    assert table.without_setting(moved, "shift") == plain
+    with pytest.raises(ValueError, match="setting must be one of dropout, shift"):
+        table.without_setting(moved, "order")
+    dropped, everything = _pair_runs({("fast_weights", 200): [1.5, 1.6, 1.7]},
+                                     {("fast_weights", 200): [1.8, 1.5, 1.9]})
+    dropped = dropped.assign(shift=2)
+    everything = everything.assign(shift=[2] * 3 + [0] * 3)
+    pairs = table.setting_pairs(dropped, everything, "shift", lambda d: f"twin_{d}")
+    assert list(pairs["shift"]) == [2, 2, 2]
+    effect = table.setting_effect(pairs, "shift").iloc[0]
+    assert effect["shift"] == "2" and effect["lower with moves"] == "2 of 3"
+    assert table.setting_pairs(dropped.assign(shift=0), everything, "shift",
+                               lambda d: f"twin_{d}").empty
+    text = twin_markdown(pairs, "shift")
+    assert text.startswith("### What the moved training images changed")
+    assert "The moves gave a lower test error in 2 of 3 pairs" in text
+    assert "`tables/shift_pairs.csv`" in text
