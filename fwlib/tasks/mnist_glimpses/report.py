@@ -343,6 +343,8 @@ def without_fast_weights_markdown(without: pd.DataFrame) -> str:
 DROPOUT_FIT_NOTE = (" These runs train with dropout: their training loss is measured with dropout "
                     "acting and their validation loss without it, so the ratio is not "
                     "comparable with that of runs without dropout.")
+SHIFT_FIT_NOTE = (" These runs move their training images: the training loss is that of the moved "
+                  "images, the validation loss that of images read as they are.")
 
 
 def section(out_dir: str | os.PathLike, profile: str) -> None:
@@ -397,7 +399,8 @@ def section(out_dir: str | os.PathLike, profile: str) -> None:
             "lowest: a validation loss well above the training loss means the model already "
             "fits its training images better than new ones, so further updates mostly "
             "improve that fit."
-            + (DROPOUT_FIT_NOTE if "dropout" in runs and (runs["dropout"] > 0).any() else "")))
+            + (DROPOUT_FIT_NOTE if "dropout" in runs and (runs["dropout"] > 0).any() else "")
+            + (SHIFT_FIT_NOTE if "shift" in runs and (runs["shift"] > 0).any() else "")))
     without_path = folder / "tables" / "without_fast_weights.csv"
     if without_path.exists() and len(without := pd.read_csv(without_path)):
         display(Markdown(without_fast_weights_markdown(without)))

@@ -110,6 +110,7 @@ def test_the_report_section_reads_what_the_notebooks_wrote(executed, monkeypatch
     assert "use their fast weights?" in text and "with η = 0 at test time" in text
     assert "What dropout changed" in text and "claim **not judged**" in text
     assert report.DROPOUT_FIT_NOTE in text  # the table's run trained with dropout
+    assert report.SHIFT_FIT_NOTE not in text  # and read its images as they are
 
     shown.clear()
     report.section(executed / "nothing_here", "tiny")
