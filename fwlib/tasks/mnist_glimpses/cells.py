@@ -13,7 +13,7 @@ For a profile too long to run whole here, such as ``paper``'s longer budgets at 
 
 ``--no-train`` tabulates the finished runs of those cells and trains nothing.
 ``--without-dropout`` takes the same cells with dropout 0: the twins that the report sets
-beside the runs with dropout (:func:`fwlib.tasks.mnist_glimpses.table.without_dropout`).
+beside the runs with dropout (:func:`fwlib.tasks.mnist_glimpses.table.without_setting`).
 
     python -m fwlib.tasks.mnist_glimpses.cells --profile seeds --models convnet \
         --without-dropout
@@ -32,7 +32,7 @@ from fwlib.run.parallel import run_grid
 from fwlib.run.store import load_runs
 from fwlib.tasks.mnist_glimpses.plans import task_dir
 from fwlib.tasks.mnist_glimpses.spec import MODEL_LABELS
-from fwlib.tasks.mnist_glimpses.table import compare, errors_by_cell, table2, without_dropout
+from fwlib.tasks.mnist_glimpses.table import compare, errors_by_cell, table2, without_setting
 
 NOTEBOOK = "mnist_glimpses/02_grid"
 
@@ -105,7 +105,7 @@ def main(argv=None) -> int:
         planned = plan(args.profile, [NOTEBOOK], results_root=args.results_root)
         configs = select(planned["runs"][NOTEBOOK], args.models, args.units, args.seeds)
         if args.without_dropout:
-            configs = [without_dropout(c) for c in configs]
+            configs = [without_setting(c, "dropout") for c in configs]
     except (PipelineError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

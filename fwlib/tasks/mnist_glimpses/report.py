@@ -277,6 +277,19 @@ def selection_markdown(directory: str | os.PathLike,
             + to_markdown(summary.drop(columns=["updates_compared"])))
 
 
+# Each setting of TWIN_SETTINGS in the report's words: the section's title, what a run with it
+# does, the runs without it, what else the twins share, when the setting was adopted, and its
+# name at the head of a sentence.
+TWIN_TEXT = {
+    "dropout": ("What dropout changed", "uses dropout", "without dropout",
+                "the same seed, budget, learning rate and η", "the rates were adopted",
+                "Dropout"),
+    "shift": ("What the moved training images changed", "moves its training images",
+              "without moves", "the same seed, budget, learning rate, η and dropout",
+              "the moves were adopted", "The moves"),
+}
+
+
 def twin_markdown(pairs: pd.DataFrame, setting: str = "dropout", judgeable: bool = True) -> str:
     """What a setting changed (dropout, or the moves of the training images): each cell's
     runs beside their twins without it
@@ -285,13 +298,7 @@ def twin_markdown(pairs: pd.DataFrame, setting: str = "dropout", judgeable: bool
     effect = setting_effect(pairs, setting)
     lower, total = int((pairs["change"] < 0).sum()), len(pairs)
     result = claim_without(pairs, judgeable=judgeable)
-    title, uses, without, same, adopted = {
-        "dropout": ("What dropout changed", "uses dropout", "without dropout",
-                    "the same seed, budget, learning rate and η", "the rates were adopted"),
-        "shift": ("What the moved training images changed", "moves its training images",
-                  "without moves", "the same seed, budget, learning rate, η and dropout",
-                  "the moves were adopted")}[setting]
-    name = "Dropout" if setting == "dropout" else "The moves"
+    title, uses, without, same, adopted, name = TWIN_TEXT[setting]
     return (f"### {title}\n\n" + to_markdown(effect.round(2))
             + f"\n\nEach run of Table 2 that {uses} beside the run of the same config ({same}) "
             f"{without}, trained before {adopted}; test error in %, mean over the seeds "
@@ -299,10 +306,6 @@ def twin_markdown(pairs: pd.DataFrame, setting: str = "dropout", judgeable: bool
             f"{lower} of {total} pairs. On the runs {without}, the paper's claim "
             f"**{result['verdict']}** ({result['reason']}): " + "; ".join(result["comparisons"])
             + f". Per run: `tables/{setting}_pairs.csv`.")
-
-
-def dropout_markdown(pairs: pd.DataFrame, judgeable: bool = True) -> str:
-    return twin_markdown(pairs, "dropout", judgeable)
 
 
 RELIES = 10.0  # percentage points of validation error that η = 0 adds, at least, on every run

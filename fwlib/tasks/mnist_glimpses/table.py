@@ -252,22 +252,11 @@ def without_setting(config: RunConfig, setting: str = "dropout") -> RunConfig:
         config.model, **{setting: TWIN_SETTINGS[setting]}))
 
 
-def without_dropout(config: RunConfig) -> RunConfig:
-    """``config``'s twin: the same task, model, optimiser, budget and seed, no dropout."""
-    return without_setting(config, "dropout")
-
-
 def twin_name(run_dir: str | os.PathLike, setting: str = "dropout") -> str:
     """The folder name of the run with the config in ``run_dir`` but ``setting`` as before
     (so the same name as a grid planned with that value gives)."""
     config = RunConfig.from_dict(json.loads((Path(run_dir) / "config.json").read_text()))
     return without_setting(config, setting).run_name()
-
-
-def dropout_twin_name(run_dir: str | os.PathLike) -> str:
-    """The folder name of the run with the config in ``run_dir`` but no dropout (task, model,
-    optimiser and seed the same, so the same name as a grid planned with dropout 0 gives)."""
-    return twin_name(run_dir, "dropout")
 
 
 def setting_pairs(runs: pd.DataFrame, all_runs: pd.DataFrame, setting: str = "dropout",
@@ -300,12 +289,6 @@ def setting_pairs(runs: pd.DataFrame, all_runs: pd.DataFrame, setting: str = "dr
     return pd.DataFrame(rows, columns=columns)
 
 
-def dropout_pairs(runs: pd.DataFrame, all_runs: pd.DataFrame,
-                  twin_name: Callable[[str], str] = dropout_twin_name) -> pd.DataFrame:
-    """:func:`setting_pairs` for dropout: each run with dropout beside its twin without."""
-    return setting_pairs(runs, all_runs, "dropout", twin_name)
-
-
 def setting_effect(pairs: pd.DataFrame, setting: str = "dropout") -> pd.DataFrame:
     """Per cell of Table 2, from :func:`setting_pairs`: the setting's value, the seeds
     paired, mean test error with and without it (%), the mean change and on how many seeds
@@ -327,10 +310,6 @@ def setting_effect(pairs: pd.DataFrame, setting: str = "dropout") -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def dropout_effect(pairs: pd.DataFrame) -> pd.DataFrame:
-    return setting_effect(pairs, "dropout")
-
-
 def claim_without(pairs: pd.DataFrame, judgeable: bool = True) -> dict:
     """The paper's claim judged on the twins of :func:`setting_pairs` (the same runs without
     the setting), as :func:`claim` judges it."""
@@ -339,6 +318,3 @@ def claim_without(pairs: pd.DataFrame, judgeable: bool = True) -> dict:
         errors.setdefault((pair["model"], int(pair["hidden_units"])), []).append(
             float(pair["test_error_without"]))
     return claim(errors, judgeable=judgeable)
-
-
-claim_without_dropout = claim_without

@@ -81,7 +81,7 @@ def test_cells_train_into_the_profiles_folder_and_bad_names_stop_first(tmp_path,
 
 
 def test_the_twins_without_dropout_are_the_runs_the_report_pairs(tmp_path):
-    from fwlib.tasks.mnist_glimpses.table import dropout_twin_name
+    from fwlib.tasks.mnist_glimpses.table import twin_name
 
     profile = tmp_path / "tiny.yaml"
     profile.write_text(PROFILE.replace("    progress: false\n", "    dropout: {convnet: 0.2, "
@@ -100,5 +100,5 @@ def test_the_twins_without_dropout_are_the_runs_the_report_pairs(tmp_path):
     assert sorted(runs["dropout"]) == [0.0, 0.2]
     assert set(runs["xla"]) == {False}
     dropped = runs[runs["dropout"] > 0].iloc[0]
-    twin = dropout_twin_name(plans.task_dir(root / "tiny") / "runs" / dropped["run"])
+    twin = twin_name(plans.task_dir(root / "tiny") / "runs" / dropped["run"], "dropout")
     assert twin in set(runs["run"]) and twin != dropped["run"]

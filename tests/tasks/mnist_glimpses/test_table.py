@@ -183,7 +183,7 @@ def test_a_runs_dropout_twin_is_the_run_a_grid_without_dropout_plans(tmp_path):
     plain = table2_grid(**settings)
     for config, twin in zip(dropped, plain, strict=True):
         (tmp_path / "config.json").write_text(json.dumps(config.to_dict()))
-        assert table.dropout_twin_name(tmp_path) == twin.run_name() != config.run_name()
+        assert table.twin_name(tmp_path, "dropout") == twin.run_name() != config.run_name()
 
 
 def _pair_runs(with_errors: dict, without_errors: dict, dropout=0.1):
@@ -198,10 +198,10 @@ def _pair_runs(with_errors: dict, without_errors: dict, dropout=0.1):
 def test_dropout_pairs_pair_each_run_with_its_twin_of_the_same_budget():
     dropped, everything = _pair_runs({("fast_weights", 200): [1.5, 1.6, 1.7]},
                                      {("fast_weights", 200): [1.8, 1.5, 1.9]})
-    pairs = table.dropout_pairs(dropped, everything, twin_name=lambda d: f"twin_{d}")
+    pairs = table.setting_pairs(dropped, everything, "dropout", lambda d: f"twin_{d}")
     assert list(pairs["seed"]) == [0, 1, 2]
     assert pairs["change"].round(6).tolist() == [-0.3, 0.1, -0.2]
-    effect = table.dropout_effect(pairs).iloc[0]
+    effect = table.setting_effect(pairs, "dropout").iloc[0]
     assert effect["model"] == "Fast weights" and effect["R"] == 200
     assert effect["dropout"] == "0.1" and effect["seeds"] == 3
     assert effect["lower with dropout"] == "2 of 3"
@@ -210,28 +210,28 @@ def test_dropout_pairs_pair_each_run_with_its_twin_of_the_same_budget():
     everything = everything[everything["run"] != "twin_fast_weights2000"].copy()
     everything.loc[everything["run"] == "twin_fast_weights2001", "diverged"] = True
     everything.loc[everything["run"] == "twin_fast_weights2002", "max_steps"] = 4000
-    assert table.dropout_pairs(dropped, everything, lambda d: f"twin_{d}").empty
+    assert table.setting_pairs(dropped, everything, "dropout", lambda d: f"twin_{d}").empty
     # runs without dropout have no pair
-    assert table.dropout_pairs(dropped.assign(dropout=0.0), everything,
+    assert table.setting_pairs(dropped.assign(dropout=0.0), everything, "dropout",
                                lambda d: f"twin_{d}").empty
 
 
 def test_the_claim_without_dropout_is_judged_on_the_twins():
-    from fwlib.tasks.mnist_glimpses.report import dropout_markdown
+    from fwlib.tasks.mnist_glimpses.report import twin_markdown
 
     without = _all_cells(2.0)
     for units in TABLE2_UNITS:
         without[("fast_weights", units)] = [1.0, 1.1]
     without[("convnet", 200)] = [0.5, 0.7]
     dropped, everything = _pair_runs(_all_cells(1.5), without)
-    pairs = table.dropout_pairs(dropped, everything, twin_name=lambda d: f"twin_{d}")
+    pairs = table.setting_pairs(dropped, everything, "dropout", lambda d: f"twin_{d}")
     assert len(pairs) == 24
-    assert table.claim_without_dropout(pairs)["verdict"] == table.HOLDS
+    assert table.claim_without(pairs)["verdict"] == table.HOLDS
     assert table.claim(table.errors_by_cell(dropped))["verdict"] == table.UNCLEAR
-    text = dropout_markdown(pairs)
+    text = twin_markdown(pairs, "dropout")
     assert "claim **holds**" in text and "lower test error in 16 of 24 pairs" in text
     assert text.startswith("### What dropout changed")
-    assert "claim **not judged**" in dropout_markdown(pairs, judgeable=False)
+    assert "claim **not judged**" in twin_markdown(pairs, "dropout", judgeable=False)
 
 
 def test_moved_images_are_compared_with_their_twins_without_moves(tmp_path):
